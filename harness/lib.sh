@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Common settings and helpers for the harness scripts. Sourced, not run.
+
+HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HARNESS/.." && pwd)
+CACHE=${SECNS_CACHE:-/var/cache/secns}
+ROOT=${SECNS_CHROOT:-$CACHE/root}   # the Debian toolchain chroot
+LINUX=$CACHE/linux        # pristine-then-overlaid kernel tree (a git repo)
+BUILD=$CACHE/build        # kernel build directory (O=)
+LOGS=$CACHE/logs
+
+# The pinned kernel source: the Makefile says which.
+KERNEL_PKG=${KERNEL_PKG:-$(sed -n 's/^KERNEL_PKG *:= *//p' "$REPO/Makefile")}
+KERNEL_PKG_VERSION=${KERNEL_PKG_VERSION:-$(sed -n 's/^KERNEL_PKG_VERSION *:= *//p' "$REPO/Makefile")}
+
+# Paths as seen from inside the chroot (see harness/enter).
+C_REPO=/secns/repo
+C_LINUX=/secns/linux
+C_BUILD=/secns/build
+
+mkdir -p "$CACHE" "$LOGS"
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror: $DEBIAN_MIRROR, else the first Debian archive URI in the
+# host's own apt sources (deb822 or one-line format).
+debian_mirror() {
+	if [ -n "${DEBIAN_MIRROR:-}" ]; then
+		echo "$DEBIAN_MIRROR"
+		return
+	fi
+	local m
+	m=$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list \
+		/etc/apt/sources.list.d/*.list 2>/dev/null |
+		grep -oE '(https?|file)://[^ ]*/debian/?( |$)' | head -n1 | tr -d ' ')
+	[ -n "$m" ] || die "no Debian mirror in the host's apt sources; set DEBIAN_MIRROR"
+	echo "${m%/}"
+}
+
+# Where the toolchain sees things, and how to run a command with it:
+# TOOLCHAIN=chroot (default) runs in the Debian chroot (harness/enter);
+# TOOLCHAIN=host runs on this machine, which must then provide clang/lld/llvm
+# >= 17, rustc >= 1.85 with rust-src, bindgen >= 0.71.1, python3 and qemu.
+TOOLCHAIN=${TOOLCHAIN:-chroot}
+case "$TOOLCHAIN" in
+chroot) T_REPO=$C_REPO T_LINUX=$C_LINUX T_BUILD=$C_BUILD ;;
+host) T_REPO=$REPO T_LINUX=$LINUX T_BUILD=$BUILD ;;
+*) die "TOOLCHAIN must be chroot or host, not '$TOOLCHAIN'" ;;
+esac
+LLVM=${LLVM:--19}
+JOBS=${JOBS:-$(nproc)}
+
+# tc [--kvm] CMD...: run CMD with the toolchain.
+tc() {
+	if [ "$TOOLCHAIN" = host ]; then
+		[ "${1:-}" = --kvm ] && shift
+		"$@"
+	else
+		"$HARNESS/enter" "$@"
+	fi
+}
