@@ -1,0 +1,20 @@
+//! secns tests that run inside the test VM.
+//!
+//! `make vmtest` builds this program statically, puts it into the initramfs
+//! and runs it as part of the guest's test list; it prints TAP 13 and exits
+//! non-zero when a test fails.
+
+mod registration;
+mod sys;
+mod tap;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let failed = tap::run(registration::TESTS);
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
