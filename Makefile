@@ -1,0 +1,85 @@
+# secns: the driver. `make help` lists the targets; README.md explains them.
+#
+# Everything lives in a cache outside the repository (SECNS_CACHE): the
+# Debian toolchain chroot, the pinned kernel source (a git repository), the
+# kernel build directory and the logs. Each step is incremental.
+
+# The pinned kernel: Debian's linux-source package, by name and version.
+KERNEL_PKG         := linux-source-7.3
+KERNEL_PKG_VERSION := 7.3.4-1~bpo13+1
+
+SECNS_CACHE ?= /var/cache/secns
+TOOLCHAIN   ?= chroot
+LLVM        ?= -19
+KVM         ?= auto
+V           ?= 0
+export KERNEL_PKG KERNEL_PKG_VERSION SECNS_CACHE TOOLCHAIN LLVM KVM V
+ifdef JOBS
+export JOBS
+endif
+
+H := harness
+STEP := $(H)/step
+
+.PHONY: help check run provision source overlay kernel kunit userspace vmtest \
+	cargo lint clean distclean
+
+help:
+	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
+	@echo 'make run        boot the secns kernel under QEMU and show the LSM active (a shell on a terminal)'
+	@echo
+	@echo 'Steps (each provisions or builds what it needs first):'
+	@echo '  provision     the Debian toolchain chroot ($(H)/toolchain.manifest)'
+	@echo '  source        the pinned kernel source ($(KERNEL_PKG) $(KERNEL_PKG_VERSION))'
+	@echo '  overlay       lay the repository and patches/series onto the kernel tree'
+	@echo '  kernel        build the kernel (LLVM=$(LLVM), CLIPPY=1), fail on warnings in our files'
+	@echo '  kunit         kunit.py run with security/secns/.kunitconfig'
+	@echo '  userspace     static test programs and the VM initramfs'
+	@echo '  vmtest        boot the kernel and run the in-VM tests (TAP)'
+	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
+	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
+	@echo '  clean         remove the kernel build directory; distclean: the whole cache'
+	@echo
+	@echo 'Variables: SECNS_CACHE=$(SECNS_CACHE) TOOLCHAIN=chroot|host LLVM=$(LLVM)'
+	@echo '           KVM=auto|yes|no JOBS=N V=1 (show step output) VM_TIMEOUT=seconds'
+
+check:
+	@$(H)/check
+
+provision:
+	@STEP_WHAT="toolchain chroot" $(STEP) provision $(H)/provision
+
+source: provision
+	@STEP_WHAT="kernel source $(KERNEL_PKG) $(KERNEL_PKG_VERSION)" \
+		$(STEP) source $(H)/fetch-source $(KERNEL_PKG) $(KERNEL_PKG_VERSION)
+
+overlay: source
+	@STEP_WHAT="lay the repository onto the kernel tree" $(STEP) overlay $(H)/overlay
+
+kernel: overlay
+	@STEP_WHAT="building the kernel (LLVM=$(LLVM) CLIPPY=1)" $(STEP) kernel $(H)/build-kernel
+
+kunit: overlay
+	@STEP_WHAT="kunit.py run (config, build, QEMU)" $(STEP) kunit $(H)/run-kunit run
+
+userspace: source
+	@STEP_WHAT="static test programs and the initramfs" $(STEP) userspace $(H)/build-userspace
+
+vmtest: kernel userspace
+	@STEP_WHAT="booting the VM and running the in-VM tests" $(STEP) vmtest tests/run-vm test
+
+run: kernel userspace
+	@echo '==> run        booting the secns kernel (QEMU, serial console)'
+	@tests/run-vm demo
+
+cargo:
+	@STEP_WHAT="cargo fmt, clippy and test" $(STEP) cargo $(H)/lint-user
+
+lint: overlay
+	@STEP_WHAT="checkpatch --strict and rustfmtcheck" $(STEP) lint $(H)/lint-kernel
+
+clean:
+	rm -rf $(SECNS_CACHE)/build
+
+distclean:
+	rm -rf $(SECNS_CACHE)
