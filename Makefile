@@ -21,7 +21,7 @@ endif
 H := harness
 STEP := $(H)/step
 
-.PHONY: help check run provision source overlay kernel kunit userspace vmtest \
+.PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest fmt \
 	cargo lint clean distclean
 
 help:
@@ -33,11 +33,13 @@ help:
 	@echo '  source        the pinned kernel source ($(KERNEL_PKG) $(KERNEL_PKG_VERSION))'
 	@echo '  overlay       lay the repository and patches/series onto the kernel tree'
 	@echo '  kernel        build the kernel (LLVM=$(LLVM), CLIPPY=1), fail on warnings in our files'
+	@echo '  rustdoc       make rustdoc, fail on warnings in our files'
 	@echo '  kunit         kunit.py run with security/secns/.kunitconfig'
 	@echo '  userspace     static test programs and the VM initramfs'
 	@echo '  vmtest        boot the kernel and run the in-VM tests (TAP)'
 	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
 	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
+	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
 	@echo '  clean         remove the kernel build directory; distclean: the whole cache'
 	@echo
 	@echo 'Variables: SECNS_CACHE=$(SECNS_CACHE) TOOLCHAIN=chroot|host LLVM=$(LLVM)'
@@ -59,6 +61,9 @@ overlay: source
 kernel: overlay
 	@STEP_WHAT="building the kernel (LLVM=$(LLVM) CLIPPY=1)" $(STEP) kernel $(H)/build-kernel
 
+rustdoc: kernel
+	@STEP_WHAT="make rustdoc, no warnings in our files" $(STEP) rustdoc $(H)/rustdoc
+
 kunit: overlay
 	@STEP_WHAT="kunit.py run (config, build, QEMU)" $(STEP) kunit $(H)/run-kunit run
 
@@ -71,6 +76,10 @@ vmtest: kernel userspace
 run: kernel userspace
 	@echo '==> run        booting the secns kernel (QEMU, serial console)'
 	@tests/run-vm demo
+
+fmt: source
+	@$(H)/fmt
+	cargo fmt --all
 
 cargo:
 	@STEP_WHAT="cargo fmt, clippy and test" $(STEP) cargo $(H)/lint-user

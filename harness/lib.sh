@@ -60,3 +60,22 @@ tc() {
 		"$HARNESS/enter" "$@"
 	fi
 }
+
+# project_warnings LOG: fail (and show them) if LOG has compiler, clippy or
+# rustdoc warnings or errors in a file that the overlay adds or changes.
+project_warnings() {
+	local log=$1 f re hits=0
+	local -a ours
+	mapfile -t ours < <(git -C "$LINUX" diff --name-only base HEAD)
+	for f in "${ours[@]}"; do
+		re="(^|[ /])${f//./\\.}:[0-9]+(:[0-9]+)?"
+		if grep -Eq -e "--> .*$re" -e "${re}: (warning|error)" "$log"; then
+			grep -En -B2 -A6 -e "--> .*$re" -e "${re}: (warning|error)" "$log" >&2 || true
+			hits=$((hits + 1))
+		fi
+	done
+	if [ "$hits" -gt 0 ]; then
+		echo "warnings in $hits file(s) of this project (above)" >&2
+		return 1
+	fi
+}

@@ -37,3 +37,42 @@ pub fn check(cond: bool, what: impl FnOnce() -> String) -> Outcome {
         Err(what())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass() -> Outcome {
+        Ok(())
+    }
+
+    fn fail() -> Outcome {
+        Err("reason\non two lines".into())
+    }
+
+    #[test]
+    fn run_counts_failures() {
+        let tests = [
+            Test {
+                name: "a",
+                run: pass,
+            },
+            Test {
+                name: "b",
+                run: fail,
+            },
+            Test {
+                name: "c",
+                run: fail,
+            },
+        ];
+        assert_eq!(run(&tests), 2);
+        assert_eq!(run(&tests[..1]), 0);
+    }
+
+    #[test]
+    fn check_reports_the_reason_only_on_failure() {
+        assert_eq!(check(true, || unreachable!()), Ok(()));
+        assert_eq!(check(false, || "why".into()), Err("why".to_string()));
+    }
+}
