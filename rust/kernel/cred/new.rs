@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Preparing and committing new credentials for the current task.
+
+use super::Credential;
+use crate::{bindings, error::code::ENOMEM, error::Result};
+use core::{ops::Deref, ptr::NonNull};
+
+/// A set of new credentials for the current task, not yet in effect.
+///
+/// Made by [`NewCredential::prepare`] (a copy of the current task's
+/// credentials, C `prepare_creds()`); put into effect by
+/// [`NewCredential::commit`] (C `commit_creds()`), which consumes it. Dropping
+/// it without committing aborts it (C `abort_creds()`). It is not [`Send`]:
+/// credentials prepared by a task may only be committed by that task.
+///
+/// # Invariants
+///
+/// `self.0` points to credentials returned by `prepare_creds()` that this
+/// object owns: not yet committed or aborted, and referenced by nothing else.
+pub struct NewCredential(NonNull<bindings::cred>);
+
+impl NewCredential {
+    /// Copies the current task's credentials.
+    ///
+    /// Every LSM's `cred_prepare` hook runs, so this fails with the error of a
+    /// hook that refuses, or `ENOMEM`.
+    pub fn prepare() -> Result<Self> {
+        // SAFETY: `prepare_creds` may be called from any task context.
+        let new = unsafe { bindings::prepare_creds() };
+        // INVARIANT: a non-NULL result is new credentials that we own.
+        NonNull::new(new).map(Self).ok_or(ENOMEM)
+    }
+
+    /// Puts the new credentials into effect for the current task.
+    pub fn commit(self) {
+        let cred = self.0.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: by the type invariant `cred` came from `prepare_creds()` in
+        // this task (the type is not `Send`) and is owned by us; ownership
+        // passes to `commit_creds`, which cannot fail (it always returns 0).
+        unsafe { bindings::commit_creds(cred) };
+    }
+
+    /// Returns a raw pointer to the new credentials.
+    ///
+    /// They stay valid and unshared for as long as `self` lives.
+    pub fn as_ptr(&self) -> *mut bindings::cred {
+        self.0.as_ptr()
+    }
+}
+
+impl Deref for NewCredential {
+    type Target = Credential;
+
+    fn deref(&self) -> &Credential {
+        // SAFETY: by the type invariant the pointer is valid while we own it.
+        unsafe { Credential::from_ptr(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for NewCredential {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant the credentials are ours, neither
+        // committed nor aborted yet.
+        unsafe { bindings::abort_creds(self.0.as_ptr()) };
+    }
+}
+
+#[macros::kunit_tests(rust_kernel_cred_new)]
+mod tests {
+    use super::*;
+    use crate::task::Task;
+
+    /// The current task's subjective credentials.
+    fn current_cred() -> *const bindings::cred {
+        // SAFETY: the current task is alive, and only it changes its own
+        // credential pointers.
+        unsafe { (*Task::current_raw()).cred }
+    }
+
+    #[test]
+    fn dropping_new_credentials_aborts_them() -> Result {
+        let before = current_cred();
+        let new = NewCredential::prepare()?;
+        assert!(new.as_ptr().cast_const() != before);
+        // SAFETY: `before` is the current task's credentials, alive while
+        // the task runs.
+        assert!(new.euid() == unsafe { Credential::from_ptr(before) }.euid());
+        drop(new);
+        assert!(current_cred() == before);
+        Ok(())
+    }
+
+    #[test]
+    fn committing_new_credentials_puts_them_into_effect() -> Result {
+        let new = NewCredential::prepare()?;
+        let ptr = new.as_ptr().cast_const();
+        new.commit();
+        assert!(current_cred() == ptr);
+        Ok(())
+    }
+}

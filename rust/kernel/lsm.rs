@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Linux Security Modules written in Rust.
+//!
+//! C headers: [`include/linux/lsm_hooks.h`](srctree/include/linux/lsm_hooks.h),
+//! [`include/linux/lsm_hook_defs.h`](srctree/include/linux/lsm_hook_defs.h).
+//!
+//! An LSM is a type that implements [`Lsm`]: its hooks are methods with safe
+//! arguments and [`Result`] returns, and the state it keeps in each `struct
+//! cred` and `struct task_struct` are Rust types ([`Lsm::CredBlob`],
+//! [`Lsm::TaskBlob`]). [`define_lsm!`](crate::define_lsm) registers it once, the way C's
+//! `DEFINE_LSM()` and `LSM_HOOK_INIT()` do: the `lsm_info` goes into
+//! `.lsm_info.init`, the init function into `.init.text`, the hook list is
+//! `__ro_after_init`, and the `extern "C"` adapters that turn the C
+//! arguments into safe ones and the `Result` into an errno are generated from
+//! the list of hook names (module [`hooks`]).
+//!
+//! The blob hooks (`cred_prepare`, `cred_transfer`, `cred_free`,
+//! `task_alloc`, `task_free`) are registered automatically when the LSM has
+//! a blob of that kind: each blob value is created by its trait's
+//! constructor and dropped exactly once when the object is freed.
+//!
+//! # Examples
+//!
+//! ```ignore
+//! use kernel::lsm::{self, CtxWriter, Lsm, LsmCtx};
+//! use kernel::prelude::*;
+//!
+//! struct Example;
+//!
+//! impl Lsm for Example {
+//!     type CredBlob = ();
+//!     type TaskBlob = ();
+//!
+//!     fn getselfattr(attr: u32, out: &mut CtxWriter<'_>) -> Result {
+//!         match attr {
+//!             kernel::bindings::LSM_ATTR_CURRENT => out.write(b"example\0", 0),
+//!             _ => Err(EOPNOTSUPP),
+//!         }
+//!     }
+//! }
+//!
+//! kernel::define_lsm! {
+//!     Example,
+//!     name: "example",
+//!     id: 999,
+//!     hooks: [getselfattr],
+//! }
+//! ```
+
+use crate::{
+    bindings,
+    error::Result,
+    ffi::c_int,
+    prelude::*,
+    str::{as_char_ptr_in_const_context, CStr},
+    types::Opaque,
+};
+
+pub mod blob;
+pub mod ctx;
+pub mod hooks;
+
+pub use blob::{CredBlob, TaskBlob};
+pub use ctx::{CtxWriter, LsmCtx};
+
+/// A Linux Security Module.
+///
+/// Every hook has a default that behaves as if the LSM did not implement it;
+/// only the hooks named in [`define_lsm!`](crate::define_lsm) are registered.
+pub trait Lsm: Sized + 'static {
+    /// The LSM's state in each `struct cred`; `()` for none.
+    type CredBlob: CredBlob;
+    /// The LSM's state in each `struct task_struct`; `()` for none.
+    type TaskBlob: TaskBlob;
+
+    /// Initialises the LSM at boot, after its hooks and blobs are set up.
+    ///
+    /// An error is reported by the LSM framework (which then carries on).
+    fn init() -> Result {
+        Ok(())
+    }
+
+    /// Runs at `fs_initcall` time, when securityfs can be used.
+    fn fs_init() -> Result {
+        Ok(())
+    }
+
+    /// The `getselfattr` hook: `lsm_get_self_attr(2)` asking for `attr`.
+    ///
+    /// Write the LSM's answer with `out`; `EOPNOTSUPP` means "nothing to
+    /// report" and keeps the syscall working for the other LSMs.
+    fn getselfattr(_attr: u32, _out: &mut CtxWriter<'_>) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
+    /// The `setselfattr` hook: `lsm_set_self_attr(2)` addressed to this LSM
+    /// (`ctx.id()` is this LSM's id).
+    fn setselfattr(_attr: u32, _ctx: &LsmCtx<'_>) -> Result {
+        Err(EOPNOTSUPP)
+    }
+}
+
+/// What [`define_lsm!`](crate::define_lsm) adds to an [`Lsm`]: where its registration lives.
+///
+/// # Safety
+///
+/// Implemented only by [`define_lsm!`](crate::define_lsm): [`Registration::blob_sizes`] returns
+/// the [`BlobSizes`] that the LSM's `lsm_info` points to.
+#[doc(hidden)]
+pub unsafe trait Registration: Lsm {
+    /// The blob sizes (offsets once the LSM framework has initialised).
+    fn blob_sizes() -> &'static BlobSizes;
+}
+
+/// An LSM's name and number, C `struct lsm_id`.
+#[repr(transparent)]
+pub struct LsmId(bindings::lsm_id);
+
+// SAFETY: the contents (a pointer to a `'static` C string and a number) are
+// never written after construction.
+unsafe impl Sync for LsmId {}
+
+impl LsmId {
+    /// Makes the id of the LSM called `name`, with number `id` (an
+    /// `LSM_ID_*` value of `include/uapi/linux/lsm.h`).
+    pub const fn new(name: &'static CStr, id: u64) -> Self {
+        Self(bindings::lsm_id {
+            name: as_char_ptr_in_const_context(name),
+            id,
+        })
+    }
+
+    fn as_ptr(&self) -> *const bindings::lsm_id {
+        &self.0
+    }
+
+    /// The LSM number.
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+}
+
+/// An LSM's blob sizes, C `struct lsm_blob_sizes`.
+///
+/// Written by the LSM framework during boot (sizes become offsets), read-only
+/// afterwards.
+#[repr(transparent)]
+#[doc(hidden)]
+pub struct BlobSizes(Opaque<bindings::lsm_blob_sizes>);
+
+// SAFETY: the LSM framework writes the offsets once, during boot and before
+// any hook can run; afterwards they are only read.
+unsafe impl Sync for BlobSizes {}
+
+impl BlobSizes {
+    /// The blob sizes that the LSM `L` needs.
+    pub const fn new<L: Lsm>() -> Self {
+        // SAFETY: all-zero is a valid `lsm_blob_sizes` (no blobs).
+        let mut sizes: bindings::lsm_blob_sizes = unsafe { core::mem::zeroed() };
+        sizes.lbs_cred = blob::size_of::<L::CredBlob>();
+        sizes.lbs_task = blob::size_of::<L::TaskBlob>();
+        Self(Opaque::new(sizes))
+    }
+
+    fn as_ptr(&self) -> *mut bindings::lsm_blob_sizes {
+        self.0.get()
+    }
+
+    /// The offset of this LSM's part of the cred blob.
+    pub(crate) fn cred_offset(&self) -> usize {
+        // SAFETY: read-only after boot (type invariant); hooks run after boot.
+        unsafe { (*self.as_ptr()).lbs_cred as usize }
+    }
+
+    /// The offset of this LSM's part of the task blob.
+    pub(crate) fn task_offset(&self) -> usize {
+        // SAFETY: as in `cred_offset`.
+        unsafe { (*self.as_ptr()).lbs_task as usize }
+    }
+}
+
+/// An LSM's registration record, C `struct lsm_info`.
+#[repr(transparent)]
+#[doc(hidden)]
+pub struct LsmInfo(bindings::lsm_info);
+
+// SAFETY: read by the LSM framework during boot only; it holds pointers to
+// `'static` objects that are themselves `Sync`.
+unsafe impl Sync for LsmInfo {}
+
+impl LsmInfo {
+    /// The record for the LSM with `id` and `blobs`, initialised by `init`
+    /// and, at `fs_initcall` time, `fs_init`.
+    pub const fn new(
+        id: &'static LsmId,
+        blobs: &'static BlobSizes,
+        init: unsafe extern "C" fn() -> c_int,
+        fs_init: unsafe extern "C" fn() -> c_int,
+    ) -> Self {
+        // SAFETY: all-zero is a valid `lsm_info` (no callbacks, default order).
+        let mut info: bindings::lsm_info = unsafe { core::mem::zeroed() };
+        info.id = &id.0;
+        info.blobs = blobs.0.get();
+        info.init = Some(init);
+        info.initcall_fs = Some(fs_init);
+        Self(info)
+    }
+}
+
+/// A function that fills in one `security_hook_list` entry (see [`hooks`]).
+#[doc(hidden)]
+pub type HookInit = unsafe fn(*mut bindings::security_hook_list);
+
+/// The hook list of one LSM, filled in at boot and `__ro_after_init`.
+///
+/// `N` bounds the number of hooks: those named in [`define_lsm!`](crate::define_lsm) plus the
+/// blob hooks.
+#[repr(transparent)]
+#[doc(hidden)]
+pub struct HookList<const N: usize>(Opaque<[bindings::security_hook_list; N]>);
+
+// SAFETY: written once during boot by `init`, before any other CPU or task
+// can see it; read-only afterwards (and write-protected with the kernel's
+// read-only-after-init data).
+unsafe impl<const N: usize> Sync for HookList<N> {}
+
+impl<const N: usize> HookList<N> {
+    /// An empty list.
+    pub const fn new() -> Self {
+        Self(Opaque::zeroed())
+    }
+}
+
+impl<const N: usize> Default for HookList<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The number of blob hooks [`init`] may add to the named ones.
+#[doc(hidden)]
+pub const BLOB_HOOKS: usize = 5;
+
+/// Registers the LSM `L`: called by the `init` function of [`define_lsm!`](crate::define_lsm).
+///
+/// # Safety
+///
+/// Called once, by the LSM framework at boot (single-threaded, before any of
+/// `L`'s hooks can run), with the `'static` hook list of `L`, which
+/// `named.len() + BLOB_HOOKS` entries fit in.
+#[doc(hidden)]
+pub unsafe fn init<L: Registration, const N: usize>(
+    list: &'static HookList<N>,
+    named: &[HookInit],
+    id: &'static LsmId,
+) -> c_int {
+    let entries = list.0.get().cast::<bindings::security_hook_list>();
+    let blob_hooks = blob::hooks::<L>();
+    let mut n = 0;
+    for hook in Iterator::chain(named.iter(), blob_hooks.iter().flatten()) {
+        if n == N {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: `n < N`, so the entry is within the list; nothing else
+        // accesses the list during boot (safety requirements).
+        unsafe { hook(entries.add(n)) };
+        n += 1;
+    }
+    // SAFETY: `entries[..n]` are filled in and, like `id`, live forever;
+    // `security_add_hooks` runs at boot as required. `n <= N` fits a c_int
+    // (`N` is a small compile-time constant).
+    unsafe { bindings::security_add_hooks(entries, n as c_int, id.as_ptr()) };
+
+    // SAFETY: boot, before any hook runs (safety requirements).
+    if let Err(e) = unsafe { blob::init_current::<L>() } {
+        return e.to_errno();
+    }
+    match L::init() {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Runs [`Lsm::fs_init`]: the `initcall_fs` callback of [`define_lsm!`](crate::define_lsm).
+#[doc(hidden)]
+pub fn fs_init<L: Lsm>() -> c_int {
+    match L::fs_init() {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Registers a Rust LSM with the LSM framework.
+///
+/// ```ignore
+/// kernel::define_lsm! {
+///     MyLsm,                       // the type implementing `Lsm`
+///     name: "mylsm",               // as in `CONFIG_LSM` and `lsm=`
+///     id: bindings::LSM_ID_MYLSM,  // `LSM_ID_*` from uapi/linux/lsm.h
+///     hooks: [getselfattr, setselfattr],
+/// }
+/// ```
+///
+/// Every name in `hooks` is a function of [`hooks`] and a method of
+/// [`Lsm`]. The blob hooks are added when the LSM has blobs.
+#[macro_export]
+macro_rules! define_lsm {
+    (
+        $lsm:ty,
+        name: $name:literal,
+        id: $id:expr,
+        hooks: [$($hook:ident),* $(,)?] $(,)?
+    ) => {
+        const _: () = {
+            const __LSM_NAMED: &[$crate::lsm::HookInit] =
+                &[$($crate::lsm::hooks::$hook::<$lsm>),*];
+            static __LSM_ID: $crate::lsm::LsmId =
+                $crate::lsm::LsmId::new($crate::c_str!($name), $id);
+            static __LSM_BLOBS: $crate::lsm::BlobSizes = $crate::lsm::BlobSizes::new::<$lsm>();
+            const __LSM_N: usize = __LSM_NAMED.len() + $crate::lsm::BLOB_HOOKS;
+            #[link_section = ".data..ro_after_init"]
+            static __LSM_HOOKS: $crate::lsm::HookList<__LSM_N> = $crate::lsm::HookList::new();
+
+            // SAFETY: `__LSM_BLOBS` is the blob sizes of `__LSM_INFO` below.
+            unsafe impl $crate::lsm::Registration for $lsm {
+                fn blob_sizes() -> &'static $crate::lsm::BlobSizes {
+                    &__LSM_BLOBS
+                }
+            }
+
+            /// # Safety
+            ///
+            /// Called once, by the LSM framework, at boot.
+            #[link_section = ".init.text"]
+            unsafe extern "C" fn __lsm_init() -> $crate::ffi::c_int {
+                // SAFETY: the LSM framework calls this once at boot, before
+                // any hook runs; the list has room for the named and the
+                // blob hooks.
+                unsafe { $crate::lsm::init::<$lsm, __LSM_N>(&__LSM_HOOKS, __LSM_NAMED, &__LSM_ID) }
+            }
+
+            /// # Safety
+            ///
+            /// Called once, by the LSM framework, at `fs_initcall` time.
+            #[link_section = ".init.text"]
+            unsafe extern "C" fn __lsm_fs_init() -> $crate::ffi::c_int {
+                $crate::lsm::fs_init::<$lsm>()
+            }
+
+            #[used]
+            #[link_section = ".lsm_info.init"]
+            static __LSM_INFO: $crate::lsm::LsmInfo =
+                $crate::lsm::LsmInfo::new(&__LSM_ID, &__LSM_BLOBS, __lsm_init, __lsm_fs_init);
+        };
+    };
+}
+
+/// Turns a hook's result into the C return value.
+pub(crate) fn ret(res: Result) -> c_int {
+    match res {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Typed LSM blobs: an LSM's own state in each credential and task.
+//!
+//! The LSM framework gives every `struct cred` and `struct task_struct` one
+//! zeroed allocation (`->security`) in which each LSM owns a part at an
+//! offset fixed at boot. Here an LSM's part holds a `Slot`: a flag saying
+//! whether the value is there, and the value. The flag is needed because the
+//! framework calls the free hooks of every LSM when one LSM's alloc hook
+//! fails, also for LSMs whose alloc hook never ran.
+//!
+//! # Invariants of a slot
+//!
+//! While `live` is false, `value` is uninitialised; while it is true,
+//! `value` is initialised and owned by the slot, and is dropped when the
+//! object is freed (`cred_free`, `task_free`).
+
+use super::{hooks, HookInit, Registration};
+use crate::{
+    bindings,
+    cred::{Credential, NewCredential},
+    error::Result,
+    task::Task,
+};
+use core::{mem::MaybeUninit, ptr::NonNull};
+
+/// An LSM's state in each `struct cred`.
+///
+/// Values are created by [`CredBlob::initial`] for the boot credentials and
+/// [`CredBlob::prepare`] for every copy, and dropped when the credentials are
+/// freed. Credentials are freed from an RCU callback: `Drop` must not sleep.
+pub trait CredBlob: Sized + Send + Sync {
+    /// The value for the credentials of the boot task, when the LSM starts.
+    fn initial() -> Result<Self>;
+
+    /// The value for new credentials copied from credentials holding `old`
+    /// (C `prepare_creds()`); an error fails the copy. Called in any task
+    /// context, possibly atomic: do not sleep.
+    fn prepare(old: &Self) -> Result<Self>;
+
+    /// The value for blank credentials that take over credentials holding
+    /// `old` (the `cred_transfer` hook, which cannot fail; `None` leaves the
+    /// new credentials without a value).
+    fn transfer(old: &Self) -> Option<Self> {
+        Self::prepare(old).ok()
+    }
+}
+
+/// An LSM's state in each `struct task_struct`.
+///
+/// Values are created by [`TaskBlob::initial`] for the boot task and
+/// [`TaskBlob::alloc`] for every new task, and dropped when the task is
+/// freed.
+pub trait TaskBlob: Sized + Send + Sync {
+    /// The value for the boot task, when the LSM starts.
+    fn initial() -> Result<Self>;
+
+    /// The value for the new `task` (`clone_flags` as given to `clone`); an
+    /// error fails the task's creation.
+    fn alloc(task: &Task, clone_flags: u64) -> Result<Self>;
+}
+
+impl CredBlob for () {
+    fn initial() -> Result<Self> {
+        Ok(())
+    }
+
+    fn prepare(_old: &Self) -> Result<Self> {
+        Ok(())
+    }
+}
+
+impl TaskBlob for () {
+    fn initial() -> Result<Self> {
+        Ok(())
+    }
+
+    fn alloc(_task: &Task, _clone_flags: u64) -> Result<Self> {
+        Ok(())
+    }
+}
+
+/// An LSM's part of a blob (see the module documentation).
+#[repr(C)]
+pub(crate) struct Slot<T> {
+    live: bool,
+    value: MaybeUninit<T>,
+}
+
+/// Whether `T` needs no blob at all.
+const fn is_empty<T>() -> bool {
+    core::mem::size_of::<T>() == 0 && !core::mem::needs_drop::<T>()
+}
+
+/// The size to request in `lsm_blob_sizes` for a blob of type `T`.
+pub(crate) const fn size_of<T>() -> u32 {
+    if is_empty::<T>() {
+        return 0;
+    }
+    // The LSM framework aligns each part to `sizeof(void *)`.
+    assert!(core::mem::align_of::<Slot<T>>() <= core::mem::size_of::<*const u8>());
+    let size = core::mem::size_of::<Slot<T>>();
+    assert!(size <= u32::MAX as usize);
+    size as u32
+}
+
+impl<T> Slot<T> {
+    /// Where the slot at `offset` in the blob `security` is, if there is one.
+    ///
+    /// To be dereferenced, `security` must be the blob of a live object and
+    /// `offset` the offset the LSM framework gave to a part of size
+    /// `size_of::<T>()`: the blob is then long and aligned enough, and holds
+    /// a slot or zeroes (a valid empty slot: `live` is false).
+    fn at(security: *mut core::ffi::c_void, offset: usize) -> Option<NonNull<Self>> {
+        if is_empty::<T>() {
+            return None;
+        }
+        NonNull::new(security.cast::<u8>().wrapping_add(offset).cast::<Self>())
+            .filter(|_| !security.is_null())
+    }
+
+    fn get(&self) -> Option<&T> {
+        // SAFETY: `value` is initialised while `live` (slot invariant).
+        self.live.then(|| unsafe { self.value.assume_init_ref() })
+    }
+
+    fn get_mut(&mut self) -> Option<&mut T> {
+        if self.live {
+            // SAFETY: `value` is initialised while `live` (slot invariant).
+            Some(unsafe { self.value.assume_init_mut() })
+        } else {
+            None
+        }
+    }
+
+    fn set(&mut self, value: T) {
+        self.clear();
+        self.value.write(value);
+        // INVARIANT: `value` was just initialised.
+        self.live = true;
+    }
+
+    fn clear(&mut self) {
+        if self.live {
+            // INVARIANT: `value` is dropped exactly once, then not live.
+            self.live = false;
+            // SAFETY: `value` was initialised (slot invariant).
+            unsafe { self.value.assume_init_drop() };
+        }
+    }
+}
+
+/// The blob hooks that the LSM `L` needs.
+pub(crate) fn hooks<L: Registration>() -> [Option<HookInit>; super::BLOB_HOOKS] {
+    let cred = !is_empty::<L::CredBlob>();
+    let task = !is_empty::<L::TaskBlob>();
+    [
+        cred.then_some(hooks::cred_prepare::<L> as HookInit),
+        cred.then_some(hooks::cred_transfer::<L> as HookInit),
+        cred.then_some(hooks::cred_free::<L> as HookInit),
+        task.then_some(hooks::task_alloc::<L> as HookInit),
+        task.then_some(hooks::task_free::<L> as HookInit),
+    ]
+}
+
+/// Where the slot of `L` in the blob of `cred` is (see [`Slot::at`]).
+///
+/// # Safety
+///
+/// `cred` points to live credentials.
+pub(crate) unsafe fn cred_slot<L: Registration>(
+    cred: *const bindings::cred,
+) -> Option<NonNull<Slot<L::CredBlob>>> {
+    // SAFETY: `cred` is valid (safety requirements).
+    Slot::at(unsafe { (*cred).security }, L::blob_sizes().cred_offset())
+}
+
+/// Where the slot of `L` in the blob of `task` is (see [`Slot::at`]).
+///
+/// # Safety
+///
+/// `task` points to a live task.
+pub(crate) unsafe fn task_slot<L: Registration>(
+    task: *const bindings::task_struct,
+) -> Option<NonNull<Slot<L::TaskBlob>>> {
+    // SAFETY: `task` is valid (safety requirements).
+    Slot::at(unsafe { (*task).security }, L::blob_sizes().task_offset())
+}
+
+/// Creates a new value from `old`'s into `new`'s slot (the `cred_prepare`
+/// and `cred_transfer` hooks); `make` errors are returned.
+pub(crate) fn copy<T>(
+    old: Option<&Slot<T>>,
+    new: Option<&mut Slot<T>>,
+    make: impl FnOnce(&T) -> Result<T>,
+) -> Result {
+    if let (Some(old), Some(new)) = (old, new) {
+        if let Some(value) = old.get() {
+            let value = make(value)?;
+            new.set(value);
+        }
+    }
+    Ok(())
+}
+
+/// Fills a slot with `value` (the `task_alloc` hook).
+pub(crate) fn fill<T>(slot: Option<&mut Slot<T>>, value: T) {
+    if let Some(slot) = slot {
+        slot.set(value);
+    }
+}
+
+/// Drops the value of a slot (the free hooks).
+pub(crate) fn clear<T>(slot: Option<&mut Slot<T>>) {
+    if let Some(slot) = slot {
+        slot.clear();
+    }
+}
+
+/// Gives the boot task's credentials and task their values.
+///
+/// # Safety
+///
+/// Called once, at boot, from the LSM's init, when the current task and
+/// credentials are the only ones and have zeroed blobs.
+pub(crate) unsafe fn init_current<L: Registration>() -> Result {
+    let task = Task::current_raw();
+    // SAFETY: the boot task is alive; its blob was allocated by the LSM
+    // framework with `L`'s part, and nothing else uses it now.
+    if let Some(mut slot) = unsafe { task_slot::<L>(task) } {
+        // SAFETY: as above.
+        unsafe { slot.as_mut() }.set(L::TaskBlob::initial()?);
+    }
+    // SAFETY: as above, for the boot task's credentials (`real_cred` and
+    // `cred` are the same object at this point).
+    if let Some(mut slot) = unsafe { cred_slot::<L>((*task).cred) } {
+        // SAFETY: as above.
+        unsafe { slot.as_mut() }.set(L::CredBlob::initial()?);
+    }
+    Ok(())
+}
+
+/// Returns the value of the LSM `L` in the credentials `cred`.
+///
+/// `None` only for blank credentials that were never given one (see
+/// [`CredBlob::transfer`]) or when `L` has no credential blob.
+pub fn cred<L: Registration>(cred: &Credential) -> Option<&L::CredBlob> {
+    // SAFETY: `cred` is live while borrowed.
+    let slot = unsafe { cred_slot::<L>(cred.as_ptr()) }?;
+    // SAFETY: the blob was allocated by the LSM framework with `L`'s part
+    // (every cred after boot); the slot only changes in the blob hooks, which
+    // run before credentials are shared or after their last reference is
+    // gone, so it does not change while `cred` is borrowed.
+    unsafe { slot.as_ref() }.get()
+}
+
+/// Returns the value of the LSM `L` in the new credentials `cred`, for
+/// changing before they are committed.
+pub fn cred_mut<L: Registration>(cred: &mut NewCredential) -> Option<&mut L::CredBlob> {
+    // SAFETY: `cred` is live while borrowed.
+    let mut slot = unsafe { cred_slot::<L>(cred.as_ptr()) }?;
+    // SAFETY: as in `cred()`; in addition new credentials are not shared
+    // until committed and `cred` is borrowed mutably, so this is the only
+    // reference to the slot.
+    unsafe { slot.as_mut() }.get_mut()
+}
+
+/// Returns the value of the LSM `L` in `task`.
+///
+/// `None` only when `L` has no task blob.
+pub fn task<L: Registration>(task: &Task) -> Option<&L::TaskBlob> {
+    // SAFETY: `task` is alive while borrowed.
+    let slot = unsafe { task_slot::<L>(task.as_ptr()) }?;
+    // SAFETY: the blob was allocated by the LSM framework with `L`'s part;
+    // the slot only changes in `task_alloc` (before the task is visible) and
+    // `task_free` (after its last reference is gone).
+    unsafe { slot.as_ref() }.get()
+}
+
+#[macros::kunit_tests(rust_kernel_lsm_blob)]
+mod tests {
+    use super::*;
+    use crate::error::code::ENOMEM;
+    use crate::sync::atomic::{Atomic, Relaxed};
+
+    static DROPS: Atomic<u32> = Atomic::new(0);
+
+    struct Counted(u32);
+
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn empty() -> Slot<Counted> {
+        // A zeroed blob, as the LSM framework allocates it.
+        // SAFETY: all-zero is an empty slot (`live` false, `value` unused).
+        unsafe { core::mem::zeroed() }
+    }
+
+    #[test]
+    fn a_zeroed_slot_is_empty_and_clearing_it_drops_nothing() {
+        let before = DROPS.load(Relaxed);
+        let mut s = empty();
+        assert!(s.get().is_none());
+        clear(Some(&mut s));
+        assert_eq!(DROPS.load(Relaxed), before);
+    }
+
+    #[test]
+    fn each_value_is_dropped_exactly_once() {
+        let before = DROPS.load(Relaxed);
+        let mut s = empty();
+        fill(Some(&mut s), Counted(7));
+        assert!(matches!(s.get(), Some(Counted(7))));
+        // Replacing drops the old value.
+        s.set(Counted(8));
+        assert_eq!(DROPS.load(Relaxed), before + 1);
+        clear(Some(&mut s));
+        assert_eq!(DROPS.load(Relaxed), before + 2);
+        // A second free finds the slot empty.
+        clear(Some(&mut s));
+        assert_eq!(DROPS.load(Relaxed), before + 2);
+    }
+
+    #[test]
+    fn copy_prepares_from_a_live_slot_only() {
+        let mut old = empty();
+        let mut new = empty();
+        // From an empty slot: nothing to prepare, nothing set.
+        assert_eq!(
+            copy(Some(&old), Some(&mut new), |c| Ok(Counted(c.0 + 1))),
+            Ok(())
+        );
+        assert!(new.get().is_none());
+        old.set(Counted(1));
+        assert_eq!(
+            copy(Some(&old), Some(&mut new), |c| Ok(Counted(c.0 + 1))),
+            Ok(())
+        );
+        assert!(matches!(new.get(), Some(Counted(2))));
+        clear(Some(&mut new));
+        clear(Some(&mut old));
+    }
+
+    #[test]
+    fn a_failed_prepare_leaves_the_new_slot_empty() {
+        let mut old = empty();
+        let mut new = empty();
+        old.set(Counted(1));
+        assert_eq!(
+            copy(Some(&old), Some(&mut new), |_| Err(ENOMEM)),
+            Err(ENOMEM)
+        );
+        assert!(new.get().is_none());
+        clear(Some(&mut old));
+    }
+
+    #[test]
+    fn empty_types_need_no_blob() {
+        assert_eq!(size_of::<()>(), 0);
+        assert!(size_of::<Counted>() >= 8);
+    }
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The LSM hooks a Rust LSM can implement.
+//!
+//! For each hook there is a function of the same name that fills in a
+//! `security_hook_list` entry with the hook's adapter for the LSM `L`: an
+//! `extern "C"` function that turns the C arguments into safe ones, calls
+//! `L`'s method (or, for the blob hooks, the blob traits) and turns the
+//! result into the C return value. The entry is filled in by a C helper
+//! generated from `lsm_hook_defs.h` (`rust/helpers/lsm.c`), whose parameter
+//! type is the hook's C prototype: an adapter of the wrong type does not
+//! compile.
+
+use super::{blob, ret, CredBlob, CtxWriter, LsmCtx, Registration, TaskBlob};
+use crate::{
+    bindings,
+    ffi::{c_int, c_uint},
+    task::Task,
+};
+
+macro_rules! hook {
+    ($(#[$doc:meta])* $name:ident => $helper:ident) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// `hl` is valid for writes.
+        pub unsafe fn $name<L: Registration>(hl: *mut bindings::security_hook_list) {
+            // SAFETY: `hl` is valid for writes (safety requirements); the
+            // adapter has the hook's C type, which the helper's parameter
+            // type enforces.
+            unsafe { bindings::$helper(hl, Some(adapters::$name::<L>)) }
+        }
+    };
+}
+
+hook! {
+    /// `getselfattr`: [`super::Lsm::getselfattr`].
+    getselfattr => lsm_hook_init_getselfattr
+}
+hook! {
+    /// `setselfattr`: [`super::Lsm::setselfattr`].
+    setselfattr => lsm_hook_init_setselfattr
+}
+hook! {
+    /// `cred_prepare`: [`super::CredBlob::prepare`] (registered automatically).
+    cred_prepare => lsm_hook_init_cred_prepare
+}
+hook! {
+    /// `cred_transfer`: [`super::CredBlob::transfer`] (registered automatically).
+    cred_transfer => lsm_hook_init_cred_transfer
+}
+hook! {
+    /// `cred_free`: drops the credential blob (registered automatically).
+    cred_free => lsm_hook_init_cred_free
+}
+hook! {
+    /// `task_alloc`: [`super::TaskBlob::alloc`] (registered automatically).
+    task_alloc => lsm_hook_init_task_alloc
+}
+hook! {
+    /// `task_free`: drops the task blob (registered automatically).
+    task_free => lsm_hook_init_task_free
+}
+
+/// The adapters. Their safety requirements are what the LSM framework
+/// guarantees for each hook (see `security/security.c`).
+mod adapters {
+    use super::*;
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn getselfattr<L: Registration>(
+        attr: c_uint,
+        uctx: *mut bindings::lsm_ctx,
+        size: *mut u32,
+        _flags: u32,
+    ) -> c_int {
+        // SAFETY: `security_getselfattr()` passes a user pointer to `*size`
+        // bytes (or NULL for a size query) and a valid `size`, for the call.
+        let mut out = unsafe { CtxWriter::from_raw(uctx, size) };
+        match L::getselfattr(attr, &mut out) {
+            Ok(()) => out.finish(),
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn setselfattr<L: Registration>(
+        attr: c_uint,
+        ctx: *mut bindings::lsm_ctx,
+        size: u32,
+        _flags: u32,
+    ) -> c_int {
+        // SAFETY: `security_setselfattr()` passes its kernel copy of `size`
+        // bytes from user space, freed only after the hook returns.
+        match unsafe { LsmCtx::from_raw(ctx, size) } {
+            Ok(ctx) => ret(L::setselfattr(attr, &ctx)),
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn cred_prepare<L: Registration>(
+        new: *mut bindings::cred,
+        old: *const bindings::cred,
+        _gfp: bindings::gfp_t,
+    ) -> c_int {
+        // SAFETY: both are live credentials with blobs allocated by the LSM
+        // framework; `new` is not shared yet and differs from `old`, which
+        // only the blob hooks change (not now), so a shared reference to the
+        // old slot and an exclusive one to the new slot are sound.
+        let (old, new) = unsafe {
+            (
+                blob::cred_slot::<L>(old).map(|p| p.as_ref()),
+                blob::cred_slot::<L>(new).map(|mut p| p.as_mut()),
+            )
+        };
+        ret(blob::copy(old, new, L::CredBlob::prepare))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn cred_transfer<L: Registration>(
+        new: *mut bindings::cred,
+        old: *const bindings::cred,
+    ) {
+        // SAFETY: as for `cred_prepare` (`new` are blank credentials).
+        let (old, new) = unsafe {
+            (
+                blob::cred_slot::<L>(old).map(|p| p.as_ref()),
+                blob::cred_slot::<L>(new).map(|mut p| p.as_mut()),
+            )
+        };
+        let _ = blob::copy(old, new, |v| {
+            L::CredBlob::transfer(v).ok_or(crate::error::code::ENOMEM)
+        });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn cred_free<L: Registration>(cred: *mut bindings::cred) {
+        // SAFETY: the credentials' last reference is gone: nothing else uses
+        // the blob, which the LSM framework frees after this hook.
+        blob::clear(unsafe { blob::cred_slot::<L>(cred).map(|mut p| p.as_mut()) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn task_alloc<L: Registration>(
+        task: *mut bindings::task_struct,
+        clone_flags: u64,
+    ) -> c_int {
+        // SAFETY: `task` is being created: it is valid and not yet visible
+        // to anything else. `Task` is a transparent wrapper.
+        let t = unsafe { &*task.cast::<Task>() };
+        match L::TaskBlob::alloc(t, clone_flags) {
+            Ok(value) => {
+                // SAFETY: as above, so the slot is ours alone.
+                let slot = unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) };
+                blob::fill(slot, value);
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn task_free<L: Registration>(task: *mut bindings::task_struct) {
+        // SAFETY: the task's last reference is gone (or its creation
+        // failed): nothing else uses the blob.
+        blob::clear(unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) });
+    }
+}
