@@ -4,7 +4,6 @@
 //! `lsm_set_self_attr(2)`.
 
 use kernel::bindings;
-use kernel::ffi::c_uint;
 
 /// An attribute value from user space that the uapi defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub(crate) enum Attr {
 
 impl Attr {
     /// Decodes `raw`; `None` for a value the uapi does not define.
-    pub(crate) fn from_raw(raw: c_uint) -> Option<Self> {
+    pub(crate) fn from_raw(raw: u32) -> Option<Self> {
         Some(match raw {
             bindings::LSM_ATTR_CURRENT => Self::Current,
             bindings::LSM_ATTR_EXEC => Self::Exec,
