@@ -54,6 +54,7 @@ use crate::{
     ffi::c_int,
     prelude::*,
     str::{as_char_ptr_in_const_context, CStr},
+    sync::atomic::{Acquire, AtomicFlag, Release},
     types::Opaque,
 };
 
@@ -141,16 +142,20 @@ impl LsmId {
     }
 }
 
-/// An LSM's blob sizes, C `struct lsm_blob_sizes`.
+/// An LSM's blob sizes, C `struct lsm_blob_sizes`, and whether they are
+/// offsets yet.
 ///
-/// Written by the LSM framework during boot (sizes become offsets), read-only
-/// afterwards.
-#[repr(transparent)]
+/// The LSM framework turns the sizes into offsets during boot, for enabled
+/// LSMs only; [`init`] then marks them ready. Until then (and forever for an
+/// LSM left out of `CONFIG_LSM` or `lsm=`) no blob may be accessed.
 #[doc(hidden)]
-pub struct BlobSizes(Opaque<bindings::lsm_blob_sizes>);
+pub struct BlobSizes {
+    sizes: Opaque<bindings::lsm_blob_sizes>,
+    ready: AtomicFlag,
+}
 
-// SAFETY: the LSM framework writes the offsets once, during boot and before
-// any hook can run; afterwards they are only read.
+// SAFETY: the LSM framework writes the sizes once, during boot and before
+// `ready` is set; afterwards they are only read.
 unsafe impl Sync for BlobSizes {}
 
 impl BlobSizes {
@@ -160,23 +165,30 @@ impl BlobSizes {
         let mut sizes: bindings::lsm_blob_sizes = unsafe { core::mem::zeroed() };
         sizes.lbs_cred = blob::size_of::<L::CredBlob>();
         sizes.lbs_task = blob::size_of::<L::TaskBlob>();
-        Self(Opaque::new(sizes))
+        Self {
+            sizes: Opaque::new(sizes),
+            ready: AtomicFlag::new(false),
+        }
     }
 
-    fn as_ptr(&self) -> *mut bindings::lsm_blob_sizes {
-        self.0.get()
+    /// The offsets, once the LSM framework has computed them.
+    fn offsets(&self) -> Option<&bindings::lsm_blob_sizes> {
+        if !self.ready.load(Acquire) {
+            return None;
+        }
+        // SAFETY: once `ready` is set the LSM framework no longer writes the
+        // sizes (type invariant), so they can be shared.
+        Some(unsafe { &*self.sizes.get() })
     }
 
-    /// The offset of this LSM's part of the cred blob.
-    pub(crate) fn cred_offset(&self) -> usize {
-        // SAFETY: read-only after boot (type invariant); hooks run after boot.
-        unsafe { (*self.as_ptr()).lbs_cred as usize }
+    /// The offset of this LSM's part of the cred blob, once there is one.
+    pub(crate) fn cred_offset(&self) -> Option<usize> {
+        self.offsets().map(|o| o.lbs_cred as usize)
     }
 
-    /// The offset of this LSM's part of the task blob.
-    pub(crate) fn task_offset(&self) -> usize {
-        // SAFETY: as in `cred_offset`.
-        unsafe { (*self.as_ptr()).lbs_task as usize }
+    /// The offset of this LSM's part of the task blob, once there is one.
+    pub(crate) fn task_offset(&self) -> Option<usize> {
+        self.offsets().map(|o| o.lbs_task as usize)
     }
 }
 
@@ -201,7 +213,7 @@ impl LsmInfo {
         // SAFETY: all-zero is a valid `lsm_info` (no callbacks, default order).
         let mut info: bindings::lsm_info = unsafe { core::mem::zeroed() };
         info.id = &id.0;
-        info.blobs = blobs.0.get();
+        info.blobs = blobs.sizes.get();
         info.init = Some(init);
         info.initcall_fs = Some(fs_init);
         Self(info)
@@ -272,6 +284,9 @@ pub unsafe fn init<L: Registration, const N: usize>(
     // (`N` is a small compile-time constant).
     unsafe { bindings::security_add_hooks(entries, n as c_int, id.as_ptr()) };
 
+    // The LSM is enabled (the framework calls `init` for enabled LSMs only)
+    // and its blob sizes are offsets now.
+    L::blob_sizes().ready.store(true, Release);
     // SAFETY: boot, before any hook runs (safety requirements).
     if let Err(e) = unsafe { blob::init_current::<L>() } {
         return e.to_errno();

@@ -105,13 +105,15 @@ pub(crate) const fn size_of<T>() -> u32 {
 }
 
 impl<T> Slot<T> {
-    /// Where the slot at `offset` in the blob `security` is, if there is one.
+    /// Where the slot at `offset` in the blob `security` is, if there is one
+    /// (`offset` is `None` until the LSM framework has set it).
     ///
     /// To be dereferenced, `security` must be the blob of a live object and
     /// `offset` the offset the LSM framework gave to a part of size
     /// `size_of::<T>()`: the blob is then long and aligned enough, and holds
     /// a slot or zeroes (a valid empty slot: `live` is false).
-    fn at(security: *mut core::ffi::c_void, offset: usize) -> Option<NonNull<Self>> {
+    fn at(security: *mut core::ffi::c_void, offset: Option<usize>) -> Option<NonNull<Self>> {
+        let offset = offset?;
         if is_empty::<T>() {
             return None;
         }
