@@ -11,8 +11,11 @@ use kernel::lsm::{CtxWriter, Lsm, LsmCtx};
 use kernel::prelude::*;
 
 mod attr;
+mod limits;
+mod namespace;
 
 use attr::Attr;
+use namespace::Effective;
 
 /// The prefix of this LSM's kernel log messages.
 const __LOG_PREFIX: &[u8] = b"secns\0";
@@ -21,12 +24,16 @@ const __LOG_PREFIX: &[u8] = b"secns\0";
 struct Secns;
 
 impl Lsm for Secns {
-    type CredBlob = ();
+    type CredBlob = Effective;
     type TaskBlob = ();
 
     fn init() -> Result {
         pr_info!("security namespaces initialised\n");
         Ok(())
+    }
+
+    fn fs_init() -> Result {
+        limits::securityfs_init()
     }
 
     fn getselfattr(attr: u32, _out: &mut CtxWriter<'_>) -> Result {
@@ -65,6 +72,37 @@ fn setselfattr(attr: Option<Attr>) -> Result {
 #[kunit_tests(secns_hooks)]
 mod tests {
     use super::*;
+    use kernel::cred::NewCredential;
+    use kernel::lsm::blob;
+    use kernel::sync::Arc;
+
+    #[test]
+    fn credentials_start_in_the_initial_namespace() -> Result {
+        let new = NewCredential::prepare()?;
+        let ns = blob::cred::<Secns>(&new).ok_or(EINVAL)?.namespace();
+        assert_eq!(ns.id(), 0);
+        assert_eq!(ns.depth(), 0);
+        assert_eq!(ns.parent_id(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn copies_of_credentials_share_the_effective_namespace() -> Result {
+        let a = NewCredential::prepare()?;
+        let b = NewCredential::prepare()?;
+        let ns_a = blob::cred::<Secns>(&a).ok_or(EINVAL)?.namespace();
+        let ns_b = blob::cred::<Secns>(&b).ok_or(EINVAL)?.namespace();
+        assert!(Arc::ptr_eq(ns_a, ns_b));
+        // Committed credentials carry it on.
+        let ns = ns_a.clone();
+        a.commit();
+        let c = NewCredential::prepare()?;
+        assert!(Arc::ptr_eq(
+            blob::cred::<Secns>(&c).ok_or(EINVAL)?.namespace(),
+            &ns
+        ));
+        Ok(())
+    }
 
     /// Every `LSM_ATTR_*` known today, the gaps around them and the extremes.
     const ATTRS: [u32; 9] = [0, 99, 100, 101, 102, 103, 104, 105, u32::MAX];

@@ -4,6 +4,7 @@
 //! and runs it as part of the guest's test list; it prints TAP 13 and exits
 //! non-zero when a test fails.
 
+mod limits;
 mod registration;
 mod sys;
 mod tap;
@@ -11,7 +12,8 @@ mod tap;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let failed = tap::run(registration::TESTS);
+    let tests: Vec<_> = [registration::TESTS, limits::TESTS].concat();
+    let failed = tap::run(&tests);
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

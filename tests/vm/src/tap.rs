@@ -4,6 +4,7 @@
 pub type Outcome = Result<(), String>;
 
 /// One named test.
+#[derive(Clone, Copy)]
 pub struct Test {
     pub name: &'static str,
     pub run: fn() -> Outcome,

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The global limits on security namespaces and their securityfs files,
+//! `/sys/kernel/security/secns/{maxns,maxnsdepth,count}`.
+
+use kernel::capability::{capable, Capability};
+use kernel::prelude::*;
+use kernel::securityfs::{Dir, TextFile};
+use kernel::sync::atomic::{Atomic, Relaxed};
+
+/// The deepest a namespace may ever be (the initial namespace has depth 0):
+/// the limit of nested pid and user namespaces.
+pub(crate) const DEPTH_MAX: u32 = 32;
+
+/// The largest value `maxns` accepts.
+pub(crate) const MAXNS_MAX: u32 = i32::MAX as u32;
+
+/// Default of `maxns`: how many non-initial namespaces may exist at once.
+pub(crate) const DEFAULT_MAXNS: u32 = 4096;
+
+/// Default of `maxnsdepth`.
+pub(crate) const DEFAULT_MAXNSDEPTH: u32 = DEPTH_MAX;
+
+/// Live non-initial namespaces may not exceed this.
+static MAXNS: Atomic<u32> = Atomic::new(DEFAULT_MAXNS);
+
+/// Namespaces deeper than this may not be made.
+static MAXNSDEPTH: Atomic<u32> = Atomic::new(DEFAULT_MAXNSDEPTH);
+
+/// The number of live non-initial namespaces (pending ones included).
+static COUNT: Atomic<u32> = Atomic::new(0);
+
+/// Returns the current `maxns`.
+pub(crate) fn maxns() -> u32 {
+    MAXNS.load(Relaxed)
+}
+
+/// Returns the current `maxnsdepth`.
+pub(crate) fn maxnsdepth() -> u32 {
+    MAXNSDEPTH.load(Relaxed)
+}
+
+/// Returns the number of live non-initial namespaces.
+pub(crate) fn count() -> u32 {
+    COUNT.load(Relaxed)
+}
+
+// Used by Namespace::new_child(), which serves the KUnit tests until the
+// unshare attributes use it.
+#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
+/// One counted non-initial namespace: made by [`reserve`], released (the
+/// count decremented) when dropped, so every failure path gives it back.
+pub(crate) struct Reservation(());
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        COUNT.fetch_sub(1, Relaxed);
+    }
+}
+
+#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
+/// Reserves room for one more namespace at `depth`: `ENOSPC` if `depth` is
+/// beyond `maxnsdepth` or the count is at `maxns`. The count never exceeds
+/// `maxns`, also under concurrency.
+pub(crate) fn reserve(depth: u32) -> Result<Reservation> {
+    if depth > maxnsdepth() {
+        return Err(ENOSPC);
+    }
+    let mut count = COUNT.load(Relaxed);
+    loop {
+        if count >= maxns() {
+            return Err(ENOSPC);
+        }
+        match COUNT.cmpxchg(count, count + 1, Relaxed) {
+            Ok(_) => return Ok(Reservation(())),
+            Err(now) => count = now,
+        }
+    }
+}
+
+/// Sets both limits, for the KUnit tests.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) fn set_for_test(maxns: u32, maxnsdepth: u32) {
+    MAXNS.store(maxns, Relaxed);
+    MAXNSDEPTH.store(maxnsdepth, Relaxed);
+}
+
+/// Parses a limit written to securityfs: a decimal number in `0..=max`.
+pub(crate) fn parse_limit(text: &str, max: u32) -> Result<u32> {
+    let text = text.trim_ascii();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(EINVAL);
+    }
+    match text.parse::<u32>() {
+        Ok(v) if v <= max => Ok(v),
+        _ => Err(EINVAL),
+    }
+}
+
+/// Stores a limit written to securityfs, for a caller with `CAP_MAC_ADMIN`.
+fn store_limit(limit: &Atomic<u32>, text: &str, max: u32) -> Result {
+    if !capable(Capability::MacAdmin) {
+        return Err(EPERM);
+    }
+    limit.store(parse_limit(text, max)?, Relaxed);
+    Ok(())
+}
+
+struct MaxNs;
+
+impl TextFile for MaxNs {
+    const WRITABLE: bool = true;
+
+    fn show(out: &mut dyn core::fmt::Write) -> Result {
+        writeln!(out, "{}", maxns()).map_err(|_| EINVAL)
+    }
+
+    fn store(text: &str) -> Result {
+        store_limit(&MAXNS, text, MAXNS_MAX)
+    }
+}
+
+struct MaxNsDepth;
+
+impl TextFile for MaxNsDepth {
+    const WRITABLE: bool = true;
+
+    fn show(out: &mut dyn core::fmt::Write) -> Result {
+        writeln!(out, "{}", maxnsdepth()).map_err(|_| EINVAL)
+    }
+
+    fn store(text: &str) -> Result {
+        store_limit(&MAXNSDEPTH, text, DEPTH_MAX)
+    }
+}
+
+struct Count;
+
+impl TextFile for Count {
+    fn show(out: &mut dyn core::fmt::Write) -> Result {
+        writeln!(out, "{}", count()).map_err(|_| EINVAL)
+    }
+}
+
+/// Creates `/sys/kernel/security/secns/` and its files; on error nothing
+/// is left behind.
+pub(crate) fn securityfs_init() -> Result {
+    let dir = Dir::create(c"secns", None)?;
+    let maxns = dir.file::<MaxNs>(c"maxns", 0o644)?;
+    let maxnsdepth = dir.file::<MaxNsDepth>(c"maxnsdepth", 0o644)?;
+    let count = dir.file::<Count>(c"count", 0o444)?;
+    maxns.keep();
+    maxnsdepth.keep();
+    count.keep();
+    dir.keep();
+    Ok(())
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+#[kunit_tests(secns_limits)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_limit_takes_decimal_numbers_in_range() {
+        assert_eq!(parse_limit("0", 32), Ok(0));
+        assert_eq!(parse_limit("32", 32), Ok(32));
+        assert_eq!(parse_limit(" 7 ", 32), Ok(7));
+        assert_eq!(parse_limit("2147483647", MAXNS_MAX), Ok(MAXNS_MAX));
+    }
+
+    #[test]
+    fn parse_limit_rejects_anything_else() {
+        for bad in [
+            "",
+            " ",
+            "33",
+            "-1",
+            "+1",
+            "1x",
+            "0x10",
+            "1 2",
+            "99999999999",
+        ] {
+            assert_eq!(parse_limit(bad, 32), Err(EINVAL));
+        }
+        assert_eq!(parse_limit("2147483648", MAXNS_MAX), Err(EINVAL));
+    }
+
+    #[test]
+    fn defaults_are_within_range() {
+        assert!(DEFAULT_MAXNSDEPTH <= DEPTH_MAX);
+        assert!(DEFAULT_MAXNS <= MAXNS_MAX);
+    }
+}
