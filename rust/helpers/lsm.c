@@ -11,6 +11,7 @@
  * of the wrong type. The assertion checks the definitions the helpers are
  * generated from: each hook's default return value has its return type.
  */
+#ifdef CONFIG_SECURITY
 #define LSM_HOOK(RET, DEFAULT, NAME, ...)				\
 static_assert(__same_type(typeof(DEFAULT), RET));			\
 __rust_helper void rust_helper_lsm_hook_init_##NAME(			\
@@ -21,3 +22,4 @@ __rust_helper void rust_helper_lsm_hook_init_##NAME(			\
 
 #include <linux/lsm_hook_defs.h>
 #undef LSM_HOOK
+#endif /* CONFIG_SECURITY */

@@ -136,19 +136,6 @@ pub fn capable(cap: Capability) -> bool {
     unsafe { bindings::capable(cap.as_raw()) }
 }
 
-/// Returns whether the current task has `cap` in the user namespace of the
-/// credentials `cred` (typically the user namespace that owns an object).
-///
-/// The same notes as for [`capable`] apply.
-pub fn ns_capable(cred: &crate::cred::Credential, cap: Capability) -> bool {
-    // SAFETY: `cred` is a valid credential by the type invariant, so its
-    // `user_ns` pointer is valid for as long as `cred` is borrowed.
-    let ns = unsafe { (*cred.as_ptr()).user_ns };
-    // SAFETY: `ns` is a valid user namespace (above); any capability number
-    // is valid input.
-    unsafe { bindings::ns_capable(ns, cap.as_raw()) }
-}
-
 #[macros::kunit_tests(rust_kernel_capability)]
 mod tests {
     use super::*;

@@ -34,7 +34,7 @@
 //!
 //!     fn getselfattr(attr: u32, out: &mut CtxWriter<'_>) -> Result {
 //!         match attr {
-//!             kernel::bindings::LSM_ATTR_CURRENT => out.write(b"example\0", 0),
+//!             kernel::bindings::LSM_ATTR_CURRENT => out.write(0, b"example\0"),
 //!             _ => Err(EOPNOTSUPP),
 //!         }
 //!     }
@@ -112,6 +112,9 @@ pub trait Lsm: Sized + 'static {
 pub unsafe trait Registration: Lsm {
     /// The blob sizes (offsets once the LSM framework has initialised).
     fn blob_sizes() -> &'static BlobSizes;
+
+    /// The LSM's number.
+    fn lsm_id() -> u64;
 }
 
 /// An LSM's name and number, C `struct lsm_id`.
@@ -152,6 +155,7 @@ impl LsmId {
 pub struct BlobSizes {
     sizes: Opaque<bindings::lsm_blob_sizes>,
     ready: AtomicFlag,
+    running: AtomicFlag,
 }
 
 // SAFETY: the LSM framework writes the sizes once, during boot and before
@@ -168,6 +172,7 @@ impl BlobSizes {
         Self {
             sizes: Opaque::new(sizes),
             ready: AtomicFlag::new(false),
+            running: AtomicFlag::new(false),
         }
     }
 
@@ -193,12 +198,20 @@ impl BlobSizes {
 }
 
 /// An LSM's registration record, C `struct lsm_info`.
+///
+/// The LSM framework writes to it during boot (`lsm_enabled_set()`), hence
+/// the [`Opaque`].
 #[repr(transparent)]
 #[doc(hidden)]
-pub struct LsmInfo(bindings::lsm_info);
+pub struct LsmInfo(Opaque<bindings::lsm_info>);
 
-// SAFETY: read by the LSM framework during boot only; it holds pointers to
-// `'static` objects that are themselves `Sync`.
+// `DEFINE_LSM()` aligns to `sizeof(unsigned long)`; the framework walks the
+// section as an array, so the Rust static must be aligned the same.
+const _: () =
+    assert!(core::mem::align_of::<LsmInfo>() == core::mem::size_of::<crate::ffi::c_ulong>());
+
+// SAFETY: used by the LSM framework during boot only, single-threaded; it
+// holds pointers to `'static` objects that are themselves `Sync`.
 unsafe impl Sync for LsmInfo {}
 
 impl LsmInfo {
@@ -216,7 +229,7 @@ impl LsmInfo {
         info.blobs = blobs.sizes.get();
         info.init = Some(init);
         info.initcall_fs = Some(fs_init);
-        Self(info)
+        Self(Opaque::new(info))
     }
 }
 
@@ -262,11 +275,24 @@ pub const BLOB_HOOKS: usize = 5;
 /// `L`'s hooks can run), with the `'static` hook list of `L`, which
 /// `named.len() + BLOB_HOOKS` entries fit in.
 #[doc(hidden)]
+#[inline(always)]
 pub unsafe fn init<L: Registration, const N: usize>(
     list: &'static HookList<N>,
     named: &[HookInit],
     id: &'static LsmId,
 ) -> c_int {
+    // The LSM is enabled (the framework calls `init` for enabled LSMs only)
+    // and its blob sizes are offsets now.
+    L::blob_sizes().ready.store(true, Release);
+    // SAFETY: boot, before any hook runs (safety requirements).
+    if let Err(e) = unsafe { blob::init_current::<L>() } {
+        return e.to_errno();
+    }
+    if let Err(e) = L::init() {
+        return e.to_errno();
+    }
+
+    // Only an LSM that initialised gets its hooks.
     let entries = list.0.get().cast::<bindings::security_hook_list>();
     let blob_hooks = blob::hooks::<L>();
     let mut n = 0;
@@ -283,23 +309,18 @@ pub unsafe fn init<L: Registration, const N: usize>(
     // `security_add_hooks` runs at boot as required. `n <= N` fits a c_int
     // (`N` is a small compile-time constant).
     unsafe { bindings::security_add_hooks(entries, n as c_int, id.as_ptr()) };
-
-    // The LSM is enabled (the framework calls `init` for enabled LSMs only)
-    // and its blob sizes are offsets now.
-    L::blob_sizes().ready.store(true, Release);
-    // SAFETY: boot, before any hook runs (safety requirements).
-    if let Err(e) = unsafe { blob::init_current::<L>() } {
-        return e.to_errno();
-    }
-    match L::init() {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    L::blob_sizes().running.store(true, Release);
+    0
 }
 
-/// Runs [`Lsm::fs_init`]: the `initcall_fs` callback of [`define_lsm!`](crate::define_lsm).
+/// Runs [`Lsm::fs_init`]: the `initcall_fs` callback of
+/// [`define_lsm!`](crate::define_lsm). The LSM framework calls it for every
+/// LSM it ordered, so it does nothing for an LSM whose init failed.
 #[doc(hidden)]
-pub fn fs_init<L: Lsm>() -> c_int {
+pub fn fs_init<L: Registration>() -> c_int {
+    if !L::blob_sizes().running.load(Acquire) {
+        return 0;
+    }
     match L::fs_init() {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
@@ -332,6 +353,7 @@ macro_rules! define_lsm {
                 &[$($crate::lsm::hooks::$hook::<$lsm>),*];
             static __LSM_ID: $crate::lsm::LsmId =
                 $crate::lsm::LsmId::new($crate::c_str!($name), $id);
+            #[link_section = ".data..ro_after_init"]
             static __LSM_BLOBS: $crate::lsm::BlobSizes = $crate::lsm::BlobSizes::new::<$lsm>();
             const __LSM_N: usize = __LSM_NAMED.len() + $crate::lsm::BLOB_HOOKS;
             #[link_section = ".data..ro_after_init"]
@@ -341,6 +363,10 @@ macro_rules! define_lsm {
             unsafe impl $crate::lsm::Registration for $lsm {
                 fn blob_sizes() -> &'static $crate::lsm::BlobSizes {
                     &__LSM_BLOBS
+                }
+
+                fn lsm_id() -> u64 {
+                    __LSM_ID.id()
                 }
             }
 

@@ -9,7 +9,11 @@
 //! [`TextFile::store`] (size-checked, UTF-8, one trailing newline removed).
 //! [`Dir`] and [`File`] remove what they created when dropped, so an error
 //! half-way through setting up a directory leaves nothing behind; call
-//! [`Dir::keep`] and [`File::keep`] for files that stay for good.
+//! [`Dir::keep`] and [`File::keep`] for files that stay for good. A file
+//! borrows its directory, so a directory cannot be removed before its files.
+//!
+//! The files' operations have no owning module: this is for built-in code
+//! (LSMs are built in), not for loadable modules.
 //!
 //! # Examples
 //!
@@ -35,6 +39,7 @@
 
 use crate::{
     bindings,
+    capability::Capability,
     error::{from_err_ptr, Result},
     ffi::{c_char, c_void},
     prelude::*,
@@ -54,42 +59,65 @@ pub trait TextFile: 'static {
 
     /// Applies a write of `text` (at most [`TEXT_MAX`] bytes of UTF-8, one
     /// trailing newline removed). Input that does not parse is `EINVAL`.
-    /// The file's mode and the caller's permissions were checked by the VFS;
-    /// check any capability the write needs here.
-    fn store(_text: &str) -> Result {
+    /// The file's mode and the opener's permissions were checked by the VFS;
+    /// check any capability the write needs with `opener`.
+    fn store(_text: &str, _opener: &Opener<'_>) -> Result {
         Err(EINVAL)
     }
 }
 
-/// A directory under `/sys/kernel/security`, removed when dropped.
+/// The open file a write comes through, for checks against the credentials
+/// it was opened with (not the writer's: a privileged writer must not be
+/// tricked into writing through a descriptor an unprivileged task opened).
+pub struct Opener<'a>(&'a bindings::file);
+
+impl Opener<'_> {
+    /// Whether the file was opened with `cap` in the initial user namespace
+    /// (C `file_ns_capable()`).
+    pub fn capable(&self, cap: Capability) -> bool {
+        let ns = &raw mut bindings::init_user_ns;
+        // SAFETY: the file is open for the duration of the write, and `ns`
+        // is the initial user namespace, which lives forever.
+        unsafe { bindings::file_ns_capable(self.0, ns, cap.as_raw()) }
+    }
+}
+
+/// A directory under `/sys/kernel/security`, removed when dropped; it
+/// borrows its parent directory (`'p`).
 ///
 /// # Invariants
 ///
 /// `self.0` is a dentry made by `securityfs_create_dir()` and not removed.
-pub struct Dir(NonNull<bindings::dentry>);
+pub struct Dir<'p>(NonNull<bindings::dentry>, PhantomData<&'p Dir<'p>>);
 
-/// A file in a [`Dir`], removed when dropped.
+/// A file in a [`Dir`] (which it borrows, `'d`), removed when dropped.
 ///
 /// # Invariants
 ///
 /// `self.0` is a dentry made by `securityfs_create_file()` and not removed.
-pub struct File(NonNull<bindings::dentry>);
+pub struct File<'d>(NonNull<bindings::dentry>, PhantomData<&'d Dir<'d>>);
 
-impl Dir {
+impl<'p> Dir<'p> {
     /// Creates the directory `name` in `parent` (the securityfs root if
     /// `None`).
-    pub fn create(name: &CStr, parent: Option<&Dir>) -> Result<Self> {
+    pub fn create(name: &CStr, parent: Option<&'p Dir<'_>>) -> Result<Self> {
         let parent = parent.map_or(core::ptr::null_mut(), |p| p.0.as_ptr());
         // SAFETY: `name` is a valid C string; `parent` is NULL or a live
         // securityfs directory (type invariant).
         let dentry = unsafe { bindings::securityfs_create_dir(name.as_char_ptr(), parent) };
         let dentry = from_err_ptr(dentry)?;
         // INVARIANT: a successful `securityfs_create_dir` returns a dentry.
-        NonNull::new(dentry).map(Self).ok_or(ENOMEM)
+        NonNull::new(dentry)
+            .map(|d| Self(d, PhantomData))
+            .ok_or(ENOMEM)
     }
 
-    /// Creates the file `name` with permissions `mode`, served by `T`.
-    pub fn file<T: TextFile>(&self, name: &CStr, mode: u16) -> Result<File> {
+    /// Creates the file `name` with permissions `mode` (`0o777` at most:
+    /// `EINVAL` for file-type or other bits), served by `T`.
+    pub fn file<T: TextFile>(&self, name: &CStr, mode: u16) -> Result<File<'_>> {
+        if mode & !0o777 != 0 {
+            return Err(EINVAL);
+        }
         // SAFETY: `name` is a valid C string, `self` a live securityfs
         // directory (type invariant) and the file operations are `'static`.
         let dentry = from_err_ptr(unsafe {
@@ -102,7 +130,9 @@ impl Dir {
             )
         })?;
         // INVARIANT: a successful `securityfs_create_file` returns a dentry.
-        NonNull::new(dentry).map(File).ok_or(ENOMEM)
+        NonNull::new(dentry)
+            .map(|d| File(d, PhantomData))
+            .ok_or(ENOMEM)
     }
 
     /// Keeps the directory for as long as the system runs.
@@ -111,21 +141,21 @@ impl Dir {
     }
 }
 
-impl File {
+impl File<'_> {
     /// Keeps the file for as long as the system runs.
     pub fn keep(self) {
         core::mem::forget(self);
     }
 }
 
-impl Drop for Dir {
+impl Drop for Dir<'_> {
     fn drop(&mut self) {
         // SAFETY: the dentry is ours and not removed yet (type invariant).
         unsafe { bindings::securityfs_remove(self.0.as_ptr()) };
     }
 }
 
-impl Drop for File {
+impl Drop for File<'_> {
     fn drop(&mut self) {
         // SAFETY: the dentry is ours and not removed yet (type invariant).
         unsafe { bindings::securityfs_remove(self.0.as_ptr()) };
@@ -203,7 +233,7 @@ impl<T: TextFile> Ops<T> {
     ///
     /// Called by the VFS as a `write` file operation.
     unsafe extern "C" fn write(
-        _file: *mut bindings::file,
+        file: *mut bindings::file,
         ubuf: *const c_char,
         count: usize,
         ppos: *mut bindings::loff_t,
@@ -227,11 +257,17 @@ impl<T: TextFile> Ops<T> {
         let Ok(len) = usize::try_from(n) else {
             return n;
         };
+        // A partial copy (a fault part-way) must not be taken for the text.
+        if len != count {
+            return EFAULT.to_errno() as isize;
+        }
+        // SAFETY: the VFS passes the open file, valid during the write.
+        let opener = Opener(unsafe { &*file });
         match buf
             .get(..len)
             .ok_or(EINVAL)
             .and_then(parse_input)
-            .and_then(T::store)
+            .and_then(|text| T::store(text, &opener))
         {
             Ok(()) => count as isize,
             Err(e) => e.to_errno() as isize,
@@ -275,6 +311,10 @@ mod tests {
         // Once dropped, they can be made again.
         let dir = Dir::create(c"rust_kunit_securityfs", None)?;
         dir.file::<Answer>(c"answer", 0o444)?;
+        // Only permission bits.
+        for mode in [0o1000, 0o40644, 0o120777] {
+            assert!(matches!(dir.file::<Answer>(c"bad", mode), Err(e) if e == EINVAL));
+        }
         Ok(())
     }
 

@@ -2,9 +2,13 @@
 
 //! Preparing and committing new credentials for the current task.
 
-use super::Credential;
-use crate::{bindings, error::code::ENOMEM, error::Result};
-use core::{ops::Deref, ptr::NonNull};
+use crate::{
+    bindings,
+    error::code::{EBUSY, ENOMEM},
+    error::Result,
+    task::Task,
+};
+use core::ptr::NonNull;
 
 /// A set of new credentials for the current task, not yet in effect.
 ///
@@ -12,7 +16,10 @@ use core::{ops::Deref, ptr::NonNull};
 /// credentials, C `prepare_creds()`); put into effect by
 /// [`NewCredential::commit`] (C `commit_creds()`), which consumes it. Dropping
 /// it without committing aborts it (C `abort_creds()`). It is not [`Send`]:
-/// credentials prepared by a task may only be committed by that task.
+/// credentials prepared by a task may only be committed by that task. It
+/// gives no `&Credential`: nothing may take a reference to credentials that
+/// are not in effect yet (an LSM reads its blob with
+/// [`crate::lsm::blob::cred_new`]).
 ///
 /// # Invariants
 ///
@@ -21,12 +28,20 @@ use core::{ops::Deref, ptr::NonNull};
 pub struct NewCredential(NonNull<bindings::cred>);
 
 impl NewCredential {
-    /// Copies the current task's credentials.
+    /// Copies the current task's credentials. May sleep.
     ///
     /// Every LSM's `cred_prepare` hook runs, so this fails with the error of a
-    /// hook that refuses, or `ENOMEM`.
+    /// hook that refuses, or `ENOMEM`; and with `EBUSY` while the task runs
+    /// with overridden credentials (C `override_creds()`), which could not be
+    /// committed.
     pub fn prepare() -> Result<Self> {
-        // SAFETY: `prepare_creds` may be called from any task context.
+        let task = Task::current_raw();
+        // SAFETY: the current task is alive and only it changes its own
+        // credential pointers, so reading them here does not race.
+        if unsafe { (*task).cred != (*task).real_cred } {
+            return Err(EBUSY);
+        }
+        // SAFETY: `prepare_creds` may be called from task context.
         let new = unsafe { bindings::prepare_creds() };
         // INVARIANT: a non-NULL result is new credentials that we own.
         NonNull::new(new).map(Self).ok_or(ENOMEM)
@@ -50,12 +65,12 @@ impl NewCredential {
     }
 }
 
-impl Deref for NewCredential {
-    type Target = Credential;
-
-    fn deref(&self) -> &Credential {
-        // SAFETY: by the type invariant the pointer is valid while we own it.
-        unsafe { Credential::from_ptr(self.0.as_ptr()) }
+impl NewCredential {
+    /// The effective user id of the new credentials.
+    pub fn euid(&self) -> crate::task::Kuid {
+        // SAFETY: by the type invariant the credentials are valid and ours;
+        // `Credential` is a transparent wrapper, used only for this call.
+        unsafe { super::Credential::from_ptr(self.0.as_ptr()) }.euid()
     }
 }
 
@@ -86,7 +101,7 @@ mod tests {
         assert!(new.as_ptr().cast_const() != before);
         // SAFETY: `before` is the current task's credentials, alive while
         // the task runs.
-        assert!(new.euid() == unsafe { Credential::from_ptr(before) }.euid());
+        assert!(new.euid() == unsafe { super::super::Credential::from_ptr(before) }.euid());
         drop(new);
         assert!(current_cred() == before);
         Ok(())

@@ -34,8 +34,9 @@ pub trait CredBlob: Sized + Send + Sync {
     fn initial() -> Result<Self>;
 
     /// The value for new credentials copied from credentials holding `old`
-    /// (C `prepare_creds()`); an error fails the copy. Called in any task
-    /// context, possibly atomic: do not sleep.
+    /// (C `prepare_creds()`); an error fails the copy. Called in task
+    /// context; allocations here should be accounted (`GFP_KERNEL_ACCOUNT`),
+    /// like the credentials themselves.
     fn prepare(old: &Self) -> Result<Self>;
 
     /// The value for blank credentials that take over credentials holding
@@ -50,14 +51,17 @@ pub trait CredBlob: Sized + Send + Sync {
 ///
 /// Values are created by [`TaskBlob::initial`] for the boot task and
 /// [`TaskBlob::alloc`] for every new task, and dropped when the task is
-/// freed.
+/// freed, which can happen in interrupt context or from an RCU callback:
+/// `Drop` must not sleep.
 pub trait TaskBlob: Sized + Send + Sync {
     /// The value for the boot task, when the LSM starts.
     fn initial() -> Result<Self>;
 
-    /// The value for the new `task` (`clone_flags` as given to `clone`); an
-    /// error fails the task's creation.
-    fn alloc(task: &Task, clone_flags: u64) -> Result<Self>;
+    /// The value for a task being created with `clone_flags` (as given to
+    /// `clone`); an error fails the task's creation. The task itself is not
+    /// given: it is half-built (no pid yet) and may be freed without regard
+    /// to references if its creation fails later.
+    fn alloc(clone_flags: u64) -> Result<Self>;
 }
 
 impl CredBlob for () {
@@ -75,7 +79,7 @@ impl TaskBlob for () {
         Ok(())
     }
 
-    fn alloc(_task: &Task, _clone_flags: u64) -> Result<Self> {
+    fn alloc(_clone_flags: u64) -> Result<Self> {
         Ok(())
     }
 }
@@ -253,6 +257,15 @@ pub fn cred<L: Registration>(cred: &Credential) -> Option<&L::CredBlob> {
     // (every cred after boot); the slot only changes in the blob hooks, which
     // run before credentials are shared or after their last reference is
     // gone, so it does not change while `cred` is borrowed.
+    unsafe { slot.as_ref() }.get()
+}
+
+/// Returns the value of the LSM `L` in the new credentials `cred`.
+pub fn cred_new<'a, L: Registration>(cred: &'a NewCredential) -> Option<&'a L::CredBlob> {
+    // SAFETY: `cred` is live while borrowed.
+    let slot = unsafe { cred_slot::<L>(cred.as_ptr()) }?;
+    // SAFETY: new credentials are referenced by `cred` alone, and the shared
+    // borrow of `cred` excludes `cred_mut` while the result lives.
     unsafe { slot.as_ref() }.get()
 }
 

@@ -89,13 +89,8 @@ impl<'a> LsmCtx<'a> {
     }
 
     /// The context's total length (`len`), header included.
-    pub fn len(&self) -> u64 {
+    pub fn total_len(&self) -> u64 {
         self.len
-    }
-
-    /// Whether the payload is empty (`ctx_len` is 0).
-    pub fn is_empty(&self) -> bool {
-        self.payload.is_empty()
     }
 
     /// The payload (`ctx`, `ctx_len` bytes).
@@ -151,30 +146,33 @@ impl<'a> LsmCtx<'a> {
 pub struct CtxWriter<'a> {
     uctx: *mut bindings::lsm_ctx,
     size: *mut u32,
+    id: u64,
     entries: i32,
     _p: PhantomData<&'a mut u32>,
 }
 
 impl CtxWriter<'_> {
-    /// Makes the writer for the `getselfattr` hook's arguments.
+    /// Makes the writer for the `getselfattr` hook's arguments, for the LSM
+    /// with number `id`.
     ///
     /// # Safety
     ///
     /// `uctx` is NULL or a user pointer to `*size` bytes, and `size` points to
     /// a `u32` valid for reads and writes for `'a`.
-    pub(crate) unsafe fn from_raw(uctx: *mut bindings::lsm_ctx, size: *mut u32) -> Self {
+    pub(crate) unsafe fn from_raw(uctx: *mut bindings::lsm_ctx, size: *mut u32, id: u64) -> Self {
         // INVARIANT: the safety requirements.
         Self {
             uctx,
             size,
+            id,
             entries: 0,
             _p: PhantomData,
         }
     }
 
-    /// Writes one context: `value` as the payload, with LSM id `id` and
-    /// `flags`. At most one per call of the hook (`EINVAL` otherwise).
-    pub fn write(&mut self, id: u64, flags: u64, value: &[u8]) -> Result {
+    /// Writes this LSM's context: `value` as the payload, with `flags`. At
+    /// most one per call of the hook (`EINVAL` otherwise).
+    pub fn write(&mut self, flags: u64, value: &[u8]) -> Result {
         if self.entries != 0 {
             return Err(EINVAL);
         }
@@ -187,7 +185,7 @@ impl CtxWriter<'_> {
                 self.size,
                 value.as_ptr().cast_mut().cast(),
                 value.len(),
-                id,
+                self.id,
                 flags,
             )
         };
@@ -230,7 +228,7 @@ mod tests {
         let c = LsmCtx::parse(&b)?;
         assert_eq!(c.id(), 114);
         assert_eq!(c.flags(), 0x5a);
-        assert_eq!(c.len(), 40);
+        assert_eq!(c.total_len(), 40);
         assert_eq!(c.payload(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         Ok(())
     }
@@ -238,7 +236,7 @@ mod tests {
     #[test]
     fn parse_accepts_an_empty_payload_and_slack() -> Result {
         let b = ctx(114, 32, 0, &[0; 16])?;
-        assert!(LsmCtx::parse(&b)?.is_empty());
+        assert!(LsmCtx::parse(&b)?.payload().is_empty());
         Ok(())
     }
 
@@ -304,8 +302,8 @@ mod tests {
     fn writer_answers_a_size_query_with_the_aligned_size() -> Result {
         let mut size = 1000u32;
         // SAFETY: NULL (a size query) and a valid size.
-        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size) };
-        w.write(114, 0, b"12345")?;
+        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size, 114) };
+        w.write(0, b"12345")?;
         assert_eq!(w.finish(), 1);
         // 32 header bytes and 5 payload bytes, padded to 8.
         assert_eq!(size, 40);
@@ -316,8 +314,8 @@ mod tests {
     fn writer_reports_e2big_and_the_size_needed() {
         let mut size = 39u32;
         // SAFETY: NULL (a size query) and a valid size.
-        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size) };
-        assert_eq!(w.write(114, 0, b"12345"), Err(E2BIG));
+        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size, 114) };
+        assert_eq!(w.write(0, b"12345"), Err(E2BIG));
         assert_eq!(size, 40);
     }
 
@@ -325,14 +323,14 @@ mod tests {
     fn writer_writes_one_context_and_reports_none_as_size_0() {
         let mut size = 1000u32;
         // SAFETY: NULL (a size query) and a valid size.
-        let w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size) };
+        let w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size, 114) };
         assert_eq!(w.finish(), 0);
         assert_eq!(size, 0);
         let mut size = 1000u32;
         // SAFETY: as above.
-        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size) };
-        assert_eq!(w.write(114, 0, b""), Ok(()));
-        assert_eq!(w.write(114, 0, b""), Err(EINVAL));
+        let mut w = unsafe { CtxWriter::from_raw(core::ptr::null_mut(), &mut size, 114) };
+        assert_eq!(w.write(0, b""), Ok(()));
+        assert_eq!(w.write(0, b""), Err(EINVAL));
         assert_eq!(w.finish(), 1);
     }
 }

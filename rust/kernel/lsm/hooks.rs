@@ -15,17 +15,16 @@ use super::{blob, ret, CredBlob, CtxWriter, LsmCtx, Registration, TaskBlob};
 use crate::{
     bindings,
     ffi::{c_int, c_uint},
-    task::Task,
 };
 
 macro_rules! hook {
-    ($(#[$doc:meta])* $name:ident => $helper:ident) => {
+    ($(#[$doc:meta])* $vis:vis $name:ident => $helper:ident) => {
         $(#[$doc])*
         ///
         /// # Safety
         ///
         /// `hl` is valid for writes.
-        pub unsafe fn $name<L: Registration>(hl: *mut bindings::security_hook_list) {
+        $vis unsafe fn $name<L: Registration>(hl: *mut bindings::security_hook_list) {
             // SAFETY: `hl` is valid for writes (safety requirements); the
             // adapter has the hook's C type, which the helper's parameter
             // type enforces.
@@ -36,31 +35,31 @@ macro_rules! hook {
 
 hook! {
     /// `getselfattr`: [`super::Lsm::getselfattr`].
-    getselfattr => lsm_hook_init_getselfattr
+    pub getselfattr => lsm_hook_init_getselfattr
 }
 hook! {
     /// `setselfattr`: [`super::Lsm::setselfattr`].
-    setselfattr => lsm_hook_init_setselfattr
+    pub setselfattr => lsm_hook_init_setselfattr
 }
 hook! {
     /// `cred_prepare`: [`super::CredBlob::prepare`] (registered automatically).
-    cred_prepare => lsm_hook_init_cred_prepare
+    pub(crate) cred_prepare => lsm_hook_init_cred_prepare
 }
 hook! {
     /// `cred_transfer`: [`super::CredBlob::transfer`] (registered automatically).
-    cred_transfer => lsm_hook_init_cred_transfer
+    pub(crate) cred_transfer => lsm_hook_init_cred_transfer
 }
 hook! {
     /// `cred_free`: drops the credential blob (registered automatically).
-    cred_free => lsm_hook_init_cred_free
+    pub(crate) cred_free => lsm_hook_init_cred_free
 }
 hook! {
     /// `task_alloc`: [`super::TaskBlob::alloc`] (registered automatically).
-    task_alloc => lsm_hook_init_task_alloc
+    pub(crate) task_alloc => lsm_hook_init_task_alloc
 }
 hook! {
     /// `task_free`: drops the task blob (registered automatically).
-    task_free => lsm_hook_init_task_free
+    pub(crate) task_free => lsm_hook_init_task_free
 }
 
 /// The adapters. Their safety requirements are what the LSM framework
@@ -79,7 +78,7 @@ mod adapters {
     ) -> c_int {
         // SAFETY: `security_getselfattr()` passes a user pointer to `*size`
         // bytes (or NULL for a size query) and a valid `size`, for the call.
-        let mut out = unsafe { CtxWriter::from_raw(uctx, size) };
+        let mut out = unsafe { CtxWriter::from_raw(uctx, size, L::lsm_id()) };
         match L::getselfattr(attr, &mut out) {
             Ok(()) => out.finish(),
             Err(e) => e.to_errno(),
@@ -159,12 +158,10 @@ mod adapters {
         task: *mut bindings::task_struct,
         clone_flags: u64,
     ) -> c_int {
-        // SAFETY: `task` is being created: it is valid and not yet visible
-        // to anything else. `Task` is a transparent wrapper.
-        let t = unsafe { &*task.cast::<Task>() };
-        match L::TaskBlob::alloc(t, clone_flags) {
+        match L::TaskBlob::alloc(clone_flags) {
             Ok(value) => {
-                // SAFETY: as above, so the slot is ours alone.
+                // SAFETY: `task` is being created: it is valid and not yet
+                // visible to anything else, so the slot is ours alone.
                 let slot = unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) };
                 blob::fill(slot, value);
                 0
