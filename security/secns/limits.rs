@@ -3,9 +3,9 @@
 //! The global limits on security namespaces and their securityfs files,
 //! `/sys/kernel/security/secns/{maxns,maxnsdepth,count}`.
 
-use kernel::capability::{capable, Capability};
+use kernel::capability::Capability;
 use kernel::prelude::*;
-use kernel::securityfs::{Dir, TextFile};
+use kernel::securityfs::{Dir, Opener, TextFile};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// The deepest a namespace may ever be (the initial namespace has depth 0):
@@ -97,9 +97,10 @@ pub(crate) fn parse_limit(text: &str, max: u32) -> Result<u32> {
     }
 }
 
-/// Stores a limit written to securityfs, for a caller with `CAP_MAC_ADMIN`.
-fn store_limit(limit: &Atomic<u32>, text: &str, max: u32) -> Result {
-    if !capable(Capability::MacAdmin) {
+/// Stores a limit written to securityfs through a file opened with
+/// `CAP_MAC_ADMIN`.
+fn store_limit(limit: &Atomic<u32>, text: &str, max: u32, opener: &Opener<'_>) -> Result {
+    if !opener.capable(Capability::MacAdmin) {
         return Err(EPERM);
     }
     limit.store(parse_limit(text, max)?, Relaxed);
@@ -115,8 +116,8 @@ impl TextFile for MaxNs {
         writeln!(out, "{}", maxns()).map_err(|_| EINVAL)
     }
 
-    fn store(text: &str) -> Result {
-        store_limit(&MAXNS, text, MAXNS_MAX)
+    fn store(text: &str, opener: &Opener<'_>) -> Result {
+        store_limit(&MAXNS, text, MAXNS_MAX, opener)
     }
 }
 
@@ -129,8 +130,8 @@ impl TextFile for MaxNsDepth {
         writeln!(out, "{}", maxnsdepth()).map_err(|_| EINVAL)
     }
 
-    fn store(text: &str) -> Result {
-        store_limit(&MAXNSDEPTH, text, DEPTH_MAX)
+    fn store(text: &str, opener: &Opener<'_>) -> Result {
+        store_limit(&MAXNSDEPTH, text, DEPTH_MAX, opener)
     }
 }
 

@@ -189,7 +189,10 @@ mod tests {
     fn a_namespace_in_credentials_is_released_when_they_are_freed() -> Result {
         let base = limits::count();
         let mut new = NewCredential::prepare()?;
-        let root = blob::cred::<Secns>(&new).ok_or(EINVAL)?.namespace().clone();
+        let root = blob::cred_new::<Secns>(&new)
+            .ok_or(EINVAL)?
+            .namespace()
+            .clone();
         let child = Namespace::new_child(&root)?;
         // Only the new credentials refer to it.
         *blob::cred_mut::<Secns>(&mut new).ok_or(EINVAL)? = Effective::new(child);

@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn credentials_start_in_the_initial_namespace() -> Result {
         let new = NewCredential::prepare()?;
-        let ns = blob::cred::<Secns>(&new).ok_or(EINVAL)?.namespace();
+        let ns = blob::cred_new::<Secns>(&new).ok_or(EINVAL)?.namespace();
         assert_eq!(ns.id(), 0);
         assert_eq!(ns.depth(), 0);
         assert_eq!(ns.parent_id(), 0);
@@ -90,15 +90,15 @@ mod tests {
     fn copies_of_credentials_share_the_effective_namespace() -> Result {
         let a = NewCredential::prepare()?;
         let b = NewCredential::prepare()?;
-        let ns_a = blob::cred::<Secns>(&a).ok_or(EINVAL)?.namespace();
-        let ns_b = blob::cred::<Secns>(&b).ok_or(EINVAL)?.namespace();
+        let ns_a = blob::cred_new::<Secns>(&a).ok_or(EINVAL)?.namespace();
+        let ns_b = blob::cred_new::<Secns>(&b).ok_or(EINVAL)?.namespace();
         assert!(Arc::ptr_eq(ns_a, ns_b));
         // Committed credentials carry it on.
         let ns = ns_a.clone();
         a.commit();
         let c = NewCredential::prepare()?;
         assert!(Arc::ptr_eq(
-            blob::cred::<Secns>(&c).ok_or(EINVAL)?.namespace(),
+            blob::cred_new::<Secns>(&c).ok_or(EINVAL)?.namespace(),
             &ns
         ));
         Ok(())
