@@ -5,7 +5,9 @@
 //! C header: [`include/linux/capability.h`](srctree/include/linux/capability.h).
 
 use crate::bindings;
+use crate::cred::Credential;
 use crate::ffi::c_int;
+use crate::types::Opaque;
 
 macro_rules! capabilities {
     ($($(#[$doc:meta])* $name:ident = $c:ident,)*) => {
@@ -136,6 +138,46 @@ pub fn capable(cap: Capability) -> bool {
     unsafe { bindings::capable(cap.as_raw()) }
 }
 
+/// A user namespace (C `struct user_namespace`), borrowed.
+///
+/// # Invariants
+///
+/// Instances are only made from references to live user namespaces, which
+/// live at least as long as the reference.
+#[repr(transparent)]
+pub struct UserNamespace(Opaque<bindings::user_namespace>);
+
+impl UserNamespace {
+    /// The initial user namespace.
+    pub fn initial() -> &'static Self {
+        let ns = &raw const bindings::init_user_ns;
+        // SAFETY: `init_user_ns` is a static that lives forever;
+        // `UserNamespace` is a transparent wrapper.
+        unsafe { &*ns.cast::<Self>() }
+    }
+
+    /// The user namespace that owns the credentials `cred`.
+    pub fn of(cred: &Credential) -> &Self {
+        // SAFETY: `cred` is valid while borrowed and holds a reference to
+        // its user namespace, which therefore lives at least as long.
+        unsafe { &*(*cred.as_ptr()).user_ns.cast::<Self>() }
+    }
+
+    /// Returns a raw pointer to the namespace.
+    pub fn as_ptr(&self) -> *mut bindings::user_namespace {
+        self.0.get()
+    }
+}
+
+/// Returns whether the current task has `cap` in the user namespace `ns`.
+///
+/// The same notes as for [`capable`] apply.
+pub fn ns_capable(ns: &UserNamespace, cap: Capability) -> bool {
+    // SAFETY: `ns` is a live user namespace (type invariant); any capability
+    // number is valid input.
+    unsafe { bindings::ns_capable(ns.as_ptr(), cap.as_raw()) }
+}
+
 #[macros::kunit_tests(rust_kernel_capability)]
 mod tests {
     use super::*;
@@ -152,5 +194,6 @@ mod tests {
         // KUnit runs tests in kernel threads, with the initial credentials.
         assert!(capable(Capability::MacAdmin));
         assert!(capable(Capability::SysAdmin));
+        assert!(ns_capable(UserNamespace::initial(), Capability::MacAdmin));
     }
 }

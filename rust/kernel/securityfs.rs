@@ -39,7 +39,7 @@
 
 use crate::{
     bindings,
-    capability::Capability,
+    capability::{Capability, UserNamespace},
     error::{from_err_ptr, Result},
     ffi::{c_char, c_void},
     prelude::*,
@@ -75,7 +75,7 @@ impl Opener<'_> {
     /// Whether the file was opened with `cap` in the initial user namespace
     /// (C `file_ns_capable()`).
     pub fn capable(&self, cap: Capability) -> bool {
-        let ns = &raw mut bindings::init_user_ns;
+        let ns = UserNamespace::initial().as_ptr();
         // SAFETY: the file is open for the duration of the write, and `ns`
         // is the initial user namespace, which lives forever.
         unsafe { bindings::file_ns_capable(self.0, ns, cap.as_raw()) }
