@@ -321,10 +321,7 @@ pub fn fs_init<L: Registration>() -> c_int {
     if !L::blob_sizes().running.load(Acquire) {
         return 0;
     }
-    match L::fs_init() {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    ret(L::fs_init())
 }
 
 /// Registers a Rust LSM with the LSM framework.

@@ -97,41 +97,49 @@ pub(crate) fn parse_limit(text: &str, max: u32) -> Result<u32> {
     }
 }
 
-/// Stores a limit written to securityfs through a file opened with
-/// `CAP_MAC_ADMIN`.
-fn store_limit(limit: &Atomic<u32>, text: &str, max: u32, opener: &Opener<'_>) -> Result {
-    if !opener.capable(Capability::MacAdmin) {
-        return Err(EPERM);
-    }
-    limit.store(parse_limit(text, max)?, Relaxed);
-    Ok(())
+/// A writable limit: its value and the largest value it accepts.
+trait Limit {
+    fn value() -> &'static Atomic<u32>;
+    const MAX: u32;
 }
 
 struct MaxNs;
 
-impl TextFile for MaxNs {
-    const WRITABLE: bool = true;
-
-    fn show(out: &mut dyn core::fmt::Write) -> Result {
-        writeln!(out, "{}", maxns()).map_err(|_| EINVAL)
+impl Limit for MaxNs {
+    fn value() -> &'static Atomic<u32> {
+        &MAXNS
     }
 
-    fn store(text: &str, opener: &Opener<'_>) -> Result {
-        store_limit(&MAXNS, text, MAXNS_MAX, opener)
-    }
+    const MAX: u32 = MAXNS_MAX;
 }
 
 struct MaxNsDepth;
 
-impl TextFile for MaxNsDepth {
+impl Limit for MaxNsDepth {
+    fn value() -> &'static Atomic<u32> {
+        &MAXNSDEPTH
+    }
+
+    const MAX: u32 = DEPTH_MAX;
+}
+
+/// The securityfs file of the limit `L`: its value, and writes of a new
+/// value through a file opened with `CAP_MAC_ADMIN`.
+struct LimitFile<L>(core::marker::PhantomData<L>);
+
+impl<L: Limit + 'static> TextFile for LimitFile<L> {
     const WRITABLE: bool = true;
 
     fn show(out: &mut dyn core::fmt::Write) -> Result {
-        writeln!(out, "{}", maxnsdepth()).map_err(|_| EINVAL)
+        writeln!(out, "{}", L::value().load(Relaxed)).map_err(|_| EINVAL)
     }
 
     fn store(text: &str, opener: &Opener<'_>) -> Result {
-        store_limit(&MAXNSDEPTH, text, DEPTH_MAX, opener)
+        if !opener.capable(Capability::MacAdmin) {
+            return Err(EPERM);
+        }
+        L::value().store(parse_limit(text, L::MAX)?, Relaxed);
+        Ok(())
     }
 }
 
@@ -147,8 +155,8 @@ impl TextFile for Count {
 /// is left behind.
 pub(crate) fn securityfs_init() -> Result {
     let dir = Dir::create(c"secns", None)?;
-    let maxns = dir.file::<MaxNs>(c"maxns", 0o644)?;
-    let maxnsdepth = dir.file::<MaxNsDepth>(c"maxnsdepth", 0o644)?;
+    let maxns = dir.file::<LimitFile<MaxNs>>(c"maxns", 0o644)?;
+    let maxnsdepth = dir.file::<LimitFile<MaxNsDepth>>(c"maxnsdepth", 0o644)?;
     let count = dir.file::<Count>(c"count", 0o444)?;
     maxns.keep();
     maxnsdepth.keep();
