@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Security namespaces, for the LSMs that take part in them.
+ *
+ * The secns LSM (security/secns/) creates, reference counts and frees
+ * security namespaces; other LSMs borrow them in the task_secns_init,
+ * task_secns_unshare and secns_free hooks and through the accessors below,
+ * and keep their own state for each namespace in its blob (lbs_secns).
+ */
+
+#ifndef _LINUX_SECNS_H
+#define _LINUX_SECNS_H
+
+#include <linux/types.h>
+#include <uapi/linux/secns.h>
+
+struct cred;
+struct task_struct;
+
+/**
+ * struct secns - a security namespace
+ * @id: unique, never reused; 0 for the initial namespace
+ * @depth: 0 for the initial namespace, the parent's depth plus one otherwise
+ * @parent: the parent namespace, NULL for the initial one; it lives at least
+ *	as long as this one
+ * @security: the LSM blob, with each LSM's part at its lbs_secns offset
+ *
+ * Read-only for everyone but the LSM that owns it, except each LSM's own part
+ * of @security.
+ */
+struct secns {
+	u64 id;
+	unsigned int depth;
+	struct secns *parent;
+	void *security;
+};
+
+#ifdef CONFIG_SECURITY_SECNS
+/**
+ * secns_of_cred() - Get the security namespace of credentials
+ * @cred: the credentials
+ *
+ * Return: the security namespace of @cred, which lives at least as long as
+ * @cred; NULL if the secns LSM is not enabled.
+ */
+struct secns *secns_of_cred(const struct cred *cred);
+
+/**
+ * secns_pending() - Get the pending security namespace of a task
+ * @task: the task, which must be current: only a task itself changes its
+ *	pending namespace
+ *
+ * Return: the namespace @task created with LSM_ATTR_UNSHARE_INIT and has not
+ * entered or dropped yet, valid until @task enters or drops it; NULL if
+ * there is none.
+ */
+struct secns *secns_pending(struct task_struct *task);
+#else
+static inline struct secns *secns_of_cred(const struct cred *cred)
+{
+	return NULL;
+}
+
+static inline struct secns *secns_pending(struct task_struct *task)
+{
+	return NULL;
+}
+#endif
+
+#endif /* _LINUX_SECNS_H */
