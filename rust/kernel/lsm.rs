@@ -50,6 +50,7 @@
 
 use crate::{
     bindings,
+    cred::Credential,
     error::Result,
     ffi::c_int,
     prelude::*,
@@ -61,9 +62,11 @@ use crate::{
 pub mod blob;
 pub mod ctx;
 pub mod hooks;
+pub mod secns;
 
 pub use blob::{CredBlob, TaskBlob};
 pub use ctx::{CtxWriter, LsmCtx};
+pub use secns::SecNs;
 
 /// A Linux Security Module.
 ///
@@ -100,6 +103,23 @@ pub trait Lsm: Sized + 'static {
     fn setselfattr(_attr: u32, _ctx: &LsmCtx<'_>) -> Result {
         Err(EOPNOTSUPP)
     }
+
+    /// The `task_secns_init` hook: may a task with credentials `cred`
+    /// create the security namespace `ns`? An error refuses it, and reaches
+    /// the caller; the LSM may set up its state for `ns`.
+    fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
+        Ok(())
+    }
+
+    /// The `task_secns_unshare` hook: may a task with credentials `cred`
+    /// enter the security namespace `ns`? An error refuses it.
+    fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
+        Ok(())
+    }
+
+    /// The `secns_free` hook: `ns` is being freed, also when it was refused
+    /// or this LSM never saw it. Can run in any context: must not sleep.
+    fn secns_free(_ns: &SecNs) {}
 }
 
 /// What [`define_lsm!`](crate::define_lsm) adds to an [`Lsm`]: where its registration lives.

@@ -19,7 +19,8 @@ use super::{hooks, HookInit, Registration};
 use crate::{
     bindings,
     cred::{Credential, NewCredential},
-    error::Result,
+    error::{Error, Result},
+    prelude::PinInit,
     task::Task,
 };
 use core::{mem::MaybeUninit, ptr::NonNull};
@@ -49,19 +50,21 @@ pub trait CredBlob: Sized + Send + Sync {
 
 /// An LSM's state in each `struct task_struct`.
 ///
-/// Values are created by [`TaskBlob::initial`] for the boot task and
-/// [`TaskBlob::alloc`] for every new task, and dropped when the task is
-/// freed, which can happen in interrupt context or from an RCU callback:
-/// `Drop` must not sleep.
+/// Values are initialised in place by [`TaskBlob::initial`] for the boot
+/// task and [`TaskBlob::alloc`] for every new task, so they may hold locks
+/// and other pinned types: a value never moves until it is dropped, when the
+/// task is freed. That can happen in interrupt context or from an RCU
+/// callback: `Drop` must not sleep (and must not take a lock that the value
+/// also takes in process context; nothing else can use the value then).
 pub trait TaskBlob: Sized + Send + Sync {
     /// The value for the boot task, when the LSM starts.
-    fn initial() -> Result<Self>;
+    fn initial() -> impl PinInit<Self, Error>;
 
     /// The value for a task being created with `clone_flags` (as given to
     /// `clone`); an error fails the task's creation. The task itself is not
     /// given: it is half-built (no pid yet) and may be freed without regard
     /// to references if its creation fails later.
-    fn alloc(clone_flags: u64) -> Result<Self>;
+    fn alloc(clone_flags: u64) -> impl PinInit<Self, Error>;
 }
 
 impl CredBlob for () {
@@ -75,11 +78,11 @@ impl CredBlob for () {
 }
 
 impl TaskBlob for () {
-    fn initial() -> Result<Self> {
+    fn initial() -> impl PinInit<Self, Error> {
         Ok(())
     }
 
-    fn alloc(_clone_flags: u64) -> Result<Self> {
+    fn alloc(_clone_flags: u64) -> impl PinInit<Self, Error> {
         Ok(())
     }
 }
@@ -146,6 +149,23 @@ impl<T> Slot<T> {
         self.live = true;
     }
 
+    /// Initialises the value in place; on error the slot is left empty.
+    ///
+    /// # Safety
+    ///
+    /// The slot does not move until it is cleared (it is in a blob).
+    unsafe fn pin_set(&mut self, init: impl PinInit<T, Error>) -> Result {
+        self.clear();
+        // SAFETY: `value` is valid for writes and, being empty, holds nothing
+        // to drop; it does not move until cleared (safety requirements). On
+        // error `init` has left nothing behind, and `live` stays false so
+        // `value` is not touched.
+        unsafe { pin_init::raw_try_init(self.value.as_mut_ptr(), init)? };
+        // INVARIANT: `value` was just initialised.
+        self.live = true;
+        Ok(())
+    }
+
     fn clear(&mut self) {
         if self.live {
             // INVARIANT: `value` is dropped exactly once, then not live.
@@ -209,10 +229,16 @@ pub(crate) fn copy<T>(
     Ok(())
 }
 
-/// Fills a slot with `value` (the `task_alloc` hook).
-pub(crate) fn fill<T>(slot: Option<&mut Slot<T>>, value: T) {
-    if let Some(slot) = slot {
-        slot.set(value);
+/// Initialises the value of a slot in a blob (the `task_alloc` hook).
+///
+/// # Safety
+///
+/// The slot is part of a blob: it does not move until it is cleared.
+pub(crate) unsafe fn fill<T>(slot: Option<&mut Slot<T>>, init: impl PinInit<T, Error>) -> Result {
+    match slot {
+        // SAFETY: the slot does not move (safety requirements).
+        Some(slot) => unsafe { slot.pin_set(init) },
+        None => Ok(()),
     }
 }
 
@@ -234,8 +260,8 @@ pub(crate) unsafe fn init_current<L: Registration>() -> Result {
     // SAFETY: the boot task is alive; its blob was allocated by the LSM
     // framework with `L`'s part, and nothing else uses it now.
     if let Some(mut slot) = unsafe { task_slot::<L>(task) } {
-        // SAFETY: as above.
-        unsafe { slot.as_mut() }.set(L::TaskBlob::initial()?);
+        // SAFETY: as above; the slot is in the blob, which does not move.
+        unsafe { slot.as_mut().pin_set(L::TaskBlob::initial())? };
     }
     // SAFETY: as above, for the boot task's credentials (`real_cred` and
     // `cred` are the same object at this point).
@@ -324,10 +350,11 @@ mod tests {
     }
 
     #[test]
-    fn each_value_is_dropped_exactly_once() {
+    fn each_value_is_dropped_exactly_once() -> Result {
         let before = DROPS.load(Relaxed);
         let mut s = empty();
-        fill(Some(&mut s), Counted(7));
+        // SAFETY: `s` is not moved until cleared below.
+        unsafe { fill(Some(&mut s), Ok(Counted(7)))? };
         assert!(matches!(s.get(), Some(Counted(7))));
         // Replacing drops the old value.
         s.set(Counted(8));
@@ -337,6 +364,19 @@ mod tests {
         // A second free finds the slot empty.
         clear(Some(&mut s));
         assert_eq!(DROPS.load(Relaxed), before + 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_failed_initialiser_leaves_the_slot_empty() {
+        let before = DROPS.load(Relaxed);
+        let mut s = empty();
+        // SAFETY: `s` is not moved until cleared below.
+        let res = unsafe { fill(Some(&mut s), Err::<Counted, _>(ENOMEM)) };
+        assert_eq!(res, Err(ENOMEM));
+        assert!(s.get().is_none());
+        clear(Some(&mut s));
+        assert_eq!(DROPS.load(Relaxed), before);
     }
 
     #[test]

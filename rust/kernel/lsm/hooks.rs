@@ -11,9 +11,10 @@
 //! type is the hook's C prototype: an adapter of the wrong type does not
 //! compile.
 
-use super::{blob, ret, CredBlob, CtxWriter, LsmCtx, Registration, TaskBlob};
+use super::{blob, ret, secns::SecNs, CredBlob, CtxWriter, LsmCtx, Registration, TaskBlob};
 use crate::{
     bindings,
+    cred::Credential,
     ffi::{c_int, c_uint},
 };
 
@@ -40,6 +41,18 @@ hook! {
 hook! {
     /// `setselfattr`: [`super::Lsm::setselfattr`].
     pub setselfattr => lsm_hook_init_setselfattr
+}
+hook! {
+    /// `task_secns_init`: [`super::Lsm::task_secns_init`].
+    pub task_secns_init => lsm_hook_init_task_secns_init
+}
+hook! {
+    /// `task_secns_unshare`: [`super::Lsm::task_secns_unshare`].
+    pub task_secns_unshare => lsm_hook_init_task_secns_unshare
+}
+hook! {
+    /// `secns_free`: [`super::Lsm::secns_free`].
+    pub secns_free => lsm_hook_init_secns_free
 }
 hook! {
     /// `cred_prepare`: [`super::CredBlob::prepare`] (registered automatically).
@@ -105,6 +118,40 @@ mod adapters {
     /// # Safety
     ///
     /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn task_secns_init<L: Registration>(
+        cred: *const bindings::cred,
+        ns: *mut bindings::secns,
+    ) -> c_int {
+        // SAFETY: `security_task_secns_init()` passes valid credentials and
+        // a valid namespace, both alive for the call.
+        let (cred, ns) = unsafe { (Credential::from_ptr(cred), SecNs::from_ptr(ns)) };
+        ret(L::task_secns_init(cred, ns))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn task_secns_unshare<L: Registration>(
+        cred: *const bindings::cred,
+        ns: *const bindings::secns,
+    ) -> c_int {
+        // SAFETY: as for `task_secns_init`.
+        let (cred, ns) = unsafe { (Credential::from_ptr(cred), SecNs::from_ptr(ns)) };
+        ret(L::task_secns_unshare(cred, ns))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn secns_free<L: Registration>(ns: *mut bindings::secns) {
+        // SAFETY: `security_secns_free()` passes a valid namespace, alive
+        // for the call.
+        L::secns_free(unsafe { SecNs::from_ptr(ns) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
     pub(super) unsafe extern "C" fn cred_prepare<L: Registration>(
         new: *mut bindings::cred,
         old: *const bindings::cred,
@@ -158,16 +205,12 @@ mod adapters {
         task: *mut bindings::task_struct,
         clone_flags: u64,
     ) -> c_int {
-        match L::TaskBlob::alloc(clone_flags) {
-            Ok(value) => {
-                // SAFETY: `task` is being created: it is valid and not yet
-                // visible to anything else, so the slot is ours alone.
-                let slot = unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) };
-                blob::fill(slot, value);
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
+        // SAFETY: `task` is being created: it is valid and not yet visible
+        // to anything else, so the slot is ours alone.
+        let slot = unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) };
+        // SAFETY: the slot is in the task's blob, which stays where it is
+        // until `task_free`.
+        ret(unsafe { blob::fill(slot, L::TaskBlob::alloc(clone_flags)) })
     }
 
     /// # Safety
