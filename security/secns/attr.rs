@@ -20,6 +20,10 @@ pub(crate) enum Attr {
     Prev,
     /// `LSM_ATTR_SOCKCREATE`
     SockCreate,
+    /// `LSM_ATTR_UNSHARE`: enter the pending namespace (or a new one).
+    Unshare,
+    /// `LSM_ATTR_UNSHARE_INIT`: create a pending namespace.
+    UnshareInit,
 }
 
 impl Attr {
@@ -32,6 +36,8 @@ impl Attr {
             bindings::LSM_ATTR_KEYCREATE => Self::KeyCreate,
             bindings::LSM_ATTR_PREV => Self::Prev,
             bindings::LSM_ATTR_SOCKCREATE => Self::SockCreate,
+            bindings::LSM_ATTR_UNSHARE => Self::Unshare,
+            bindings::LSM_ATTR_UNSHARE_INIT => Self::UnshareInit,
             _ => return None,
         })
     }

@@ -45,9 +45,6 @@ pub(crate) fn count() -> u32 {
     COUNT.load(Relaxed)
 }
 
-// Used by Namespace::new_child(), which serves the KUnit tests until the
-// unshare attributes use it.
-#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
 /// One counted non-initial namespace: made by [`reserve`], released (the
 /// count decremented) when dropped, so every failure path gives it back.
 pub(crate) struct Reservation(());
@@ -58,7 +55,6 @@ impl Drop for Reservation {
     }
 }
 
-#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
 /// Reserves room for one more namespace at `depth`: `ENOSPC` if `depth` is
 /// beyond `maxnsdepth` or the count is at `maxns`. The count never exceeds
 /// `maxns`, also under concurrency.
@@ -83,6 +79,21 @@ pub(crate) fn reserve(depth: u32) -> Result<Reservation> {
 pub(crate) fn set_for_test(maxns: u32, maxnsdepth: u32) {
     MAXNS.store(maxns, Relaxed);
     MAXNSDEPTH.store(maxnsdepth, Relaxed);
+}
+
+/// Applies the boot parameters `secns.maxns=` and `secns.maxnsdepth=`; a
+/// value out of range is reported and the default kept.
+pub(crate) fn set_from_boot(maxns: u32, maxnsdepth: u32) {
+    if maxns <= MAXNS_MAX {
+        MAXNS.store(maxns, Relaxed);
+    } else {
+        pr_warn!("maxns={maxns} is above {MAXNS_MAX}, using {DEFAULT_MAXNS}\n");
+    }
+    if maxnsdepth <= DEPTH_MAX {
+        MAXNSDEPTH.store(maxnsdepth, Relaxed);
+    } else {
+        pr_warn!("maxnsdepth={maxnsdepth} is above {DEPTH_MAX}, using {DEFAULT_MAXNSDEPTH}\n");
+    }
 }
 
 /// Parses a limit written to securityfs: a decimal number in `0..=max`.

@@ -1,78 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Security namespace objects, and the effective namespace of credentials.
+//! Security namespace objects, the effective namespace of credentials and
+//! the pending namespace of tasks.
 
 use crate::limits::{self, Reservation};
-use kernel::lsm::CredBlob;
+use kernel::lsm::secns::Node;
+use kernel::lsm::{CredBlob, TaskBlob};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::Arc;
+use kernel::sync::{new_spinlock, Arc, SpinLock};
 
 /// The id of the next namespace: ids are never reused.
 static NEXT_ID: Atomic<u64> = Atomic::new(1);
 
-/// A security namespace.
+/// A security namespace: the C `struct secns` that every LSM sees, with
+/// secns's own data.
 ///
 /// Reference counted: it lives while a credential (its effective namespace),
 /// a task (its pending namespace) or a child namespace refers to it.
-pub(crate) struct Namespace {
-    /// Unique and never reused; 0 for the initial namespace.
-    id: u64,
-    /// 0 for the initial namespace, the parent's depth plus one otherwise.
-    depth: u32,
-    /// `None` only for the initial namespace.
-    parent: Option<Arc<Namespace>>,
-    /// The namespace's place in the count; `None` for the initial one.
-    _counted: Option<Reservation>,
+pub(crate) type Namespace = Node<Counted>;
+
+/// The namespace's place in the count; `None` for the initial namespace.
+pub(crate) struct Counted {
+    _reservation: Option<Reservation>,
 }
 
-// The accessors serve the KUnit tests until the unshare attributes use them.
-#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
-impl Namespace {
-    /// Makes the initial namespace.
-    pub(crate) fn initial() -> Result<Arc<Self>> {
-        Ok(Arc::new(
-            Self {
-                id: 0,
-                depth: 0,
-                parent: None,
-                _counted: None,
-            },
-            GFP_KERNEL,
-        )?)
-    }
+/// Makes an initial namespace: id 0, depth 0, not counted.
+pub(crate) fn initial() -> Result<Arc<Namespace>> {
+    Node::new(0, None, Counted { _reservation: None })
+}
 
-    /// Makes a child of `parent`, within the limits: `ENOSPC` beyond
-    /// `maxnsdepth` or at `maxns`, `ENOMEM` if allocation fails. On failure
-    /// nothing is left behind (no count, no id seen by anyone).
-    pub(crate) fn new_child(parent: &Arc<Self>) -> Result<Arc<Self>> {
-        let depth = parent.depth.checked_add(1).ok_or(ENOSPC)?;
-        let counted = limits::reserve(depth)?;
-        Ok(Arc::new(
-            Self {
-                id: NEXT_ID.fetch_add(1, Relaxed),
-                depth,
-                parent: Some(parent.clone()),
-                _counted: Some(counted),
-            },
-            GFP_KERNEL,
-        )?)
-    }
+/// Makes a child of `parent`, within the limits: `ENOSPC` beyond
+/// `maxnsdepth` or at `maxns`, `ENOMEM` if an allocation fails. On failure
+/// nothing is left behind (no count, no namespace seen by any LSM).
+///
+/// The LSMs have not approved it yet.
+pub(crate) fn new_child(parent: &Arc<Namespace>) -> Result<Arc<Namespace>> {
+    let depth = parent.depth().checked_add(1).ok_or(ENOSPC)?;
+    let counted = limits::reserve(depth)?;
+    Node::new(
+        NEXT_ID.fetch_add(1, Relaxed),
+        Some(parent.clone()),
+        Counted {
+            _reservation: Some(counted),
+        },
+    )
+}
 
-    /// The namespace's id.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// The namespace's depth.
-    pub(crate) fn depth(&self) -> u32 {
-        self.depth
-    }
-
-    /// The parent's id; 0 for the initial namespace.
-    pub(crate) fn parent_id(&self) -> u64 {
-        self.parent.as_ref().map_or(0, |p| p.id)
-    }
+/// The id of the parent of `ns`; 0 for the initial namespace.
+pub(crate) fn parent_id(ns: &Namespace) -> u64 {
+    ns.parent().map_or(0, |p| p.id())
 }
 
 /// The LSM blob of credentials: their effective security namespace.
@@ -81,7 +58,6 @@ impl Namespace {
 /// `execve`) and released when the credentials are freed.
 pub(crate) struct Effective(Arc<Namespace>);
 
-#[cfg_attr(not(CONFIG_SECURITY_SECNS_KUNIT_TEST), allow(dead_code))]
 impl Effective {
     /// Makes the blob value for effective namespace `ns`.
     pub(crate) fn new(ns: Arc<Namespace>) -> Self {
@@ -96,11 +72,57 @@ impl Effective {
 
 impl CredBlob for Effective {
     fn initial() -> Result<Self> {
-        Ok(Self(Namespace::initial()?))
+        Ok(Self(initial()?))
     }
 
     fn prepare(old: &Self) -> Result<Self> {
         Ok(Self(old.0.clone()))
+    }
+}
+
+/// The LSM blob of tasks: the namespace a task created with
+/// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
+///
+/// Only the task itself changes it; the lock is for C's `secns_pending()`
+/// and keeps every access race-free. New tasks start without one: a pending
+/// namespace is not inherited.
+#[pin_data]
+pub(crate) struct Pending {
+    #[pin]
+    ns: SpinLock<Option<Arc<Namespace>>>,
+}
+
+impl Pending {
+    fn empty() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ns <- new_spinlock!(None, "secns_pending"),
+        })
+    }
+
+    /// The pending namespace, if there is one.
+    pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
+        self.ns.lock().clone()
+    }
+
+    /// Removes the pending namespace and returns it, to be dropped by the
+    /// caller outside the lock.
+    pub(crate) fn take(&self) -> Option<Arc<Namespace>> {
+        self.ns.lock().take()
+    }
+
+    /// Makes `ns` the pending namespace; returns the one it replaces.
+    pub(crate) fn replace(&self, ns: Arc<Namespace>) -> Option<Arc<Namespace>> {
+        self.ns.lock().replace(ns)
+    }
+}
+
+impl TaskBlob for Pending {
+    fn initial() -> impl PinInit<Self, Error> {
+        Self::empty()
+    }
+
+    fn alloc(_clone_flags: u64) -> impl PinInit<Self, Error> {
+        Self::empty()
     }
 }
 
@@ -131,13 +153,13 @@ mod tests {
     #[test]
     fn children_are_counted_while_they_live() -> Result {
         let base = limits::count();
-        let root = Namespace::initial()?;
-        let a = Namespace::new_child(&root)?;
-        let b = Namespace::new_child(&a)?;
+        let root = initial()?;
+        let a = new_child(&root)?;
+        let b = new_child(&a)?;
         assert_eq!(limits::count(), base + 2);
         assert_eq!(a.depth(), 1);
         assert_eq!(b.depth(), 2);
-        assert_eq!(b.parent_id(), a.id());
+        assert_eq!(parent_id(&b), a.id());
         assert!(b.id() > a.id());
         drop(a);
         // `b` keeps its parent alive.
@@ -152,16 +174,16 @@ mod tests {
         let _restore = Limits::save();
         let base = limits::count();
         limits::set_for_test(base + 3, limits::DEPTH_MAX);
-        let root = Namespace::initial()?;
+        let root = initial()?;
         let mut kept = KVec::new();
         for _ in 0..3 {
-            kept.push(Namespace::new_child(&root)?, GFP_KERNEL)?;
+            kept.push(new_child(&root)?, GFP_KERNEL)?;
         }
-        assert!(matches!(Namespace::new_child(&root), Err(e) if e == ENOSPC));
+        assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         // Lowering the limit below the count refuses new ones, keeps the rest.
         limits::set_for_test(base + 1, limits::DEPTH_MAX);
-        assert!(matches!(Namespace::new_child(&root), Err(e) if e == ENOSPC));
+        assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         drop(kept);
         assert_eq!(limits::count(), base);
@@ -173,11 +195,11 @@ mod tests {
         let _restore = Limits::save();
         let base = limits::count();
         limits::set_for_test(limits::maxns(), 2);
-        let root = Namespace::initial()?;
-        let one = Namespace::new_child(&root)?;
-        let two = Namespace::new_child(&one)?;
+        let root = initial()?;
+        let one = new_child(&root)?;
+        let two = new_child(&one)?;
         assert_eq!(two.depth(), 2);
-        assert!(matches!(Namespace::new_child(&two), Err(e) if e == ENOSPC));
+        assert!(matches!(new_child(&two), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 2);
         drop(two);
         drop(one);
@@ -193,7 +215,7 @@ mod tests {
             .ok_or(EINVAL)?
             .namespace()
             .clone();
-        let child = Namespace::new_child(&root)?;
+        let child = new_child(&root)?;
         // Only the new credentials refer to it.
         *blob::cred_mut::<Secns>(&mut new).ok_or(EINVAL)? = Effective::new(child);
         assert_eq!(limits::count(), base + 1);
@@ -201,6 +223,73 @@ mod tests {
         // and the `cred_free` hook drops the blob exactly once.
         drop(new);
         rcu_barrier();
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn concurrent_creation_never_exceeds_maxns_and_ends_at_baseline() -> Result {
+        use kernel::sync::Completion;
+        use kernel::workqueue;
+
+        const WORKERS: u32 = 4;
+        const ROUNDS: u32 = 2000;
+        static LEFT: Atomic<u32> = Atomic::new(0);
+        static MADE: Atomic<u32> = Atomic::new(0);
+        static REFUSED: Atomic<u32> = Atomic::new(0);
+        static WRONG: Atomic<u32> = Atomic::new(0);
+
+        let _restore = Limits::save();
+        let base = limits::count();
+        let max = base + 3;
+        limits::set_for_test(max, limits::DEPTH_MAX);
+        let root = initial()?;
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        LEFT.store(WORKERS, Relaxed);
+        for started in 0..WORKERS {
+            let (root, finished) = (root.clone(), done.clone());
+            let work = move || {
+                let mut held = KVec::new();
+                for round in 0..ROUNDS {
+                    match new_child(&root) {
+                        Ok(ns) => {
+                            MADE.fetch_add(1, Relaxed);
+                            if held.push(ns, GFP_KERNEL).is_err() {
+                                WRONG.fetch_add(1, Relaxed);
+                            }
+                        }
+                        Err(e) if e == ENOSPC => {
+                            REFUSED.fetch_add(1, Relaxed);
+                        }
+                        Err(_) => {
+                            WRONG.fetch_add(1, Relaxed);
+                        }
+                    }
+                    if limits::count() > max {
+                        WRONG.fetch_add(1, Relaxed);
+                    }
+                    if round % 3 == 2 {
+                        held.clear();
+                    }
+                }
+                drop(held);
+                if LEFT.fetch_sub(1, Relaxed) == 1 {
+                    finished.complete_all();
+                }
+            };
+            if let Err(e) = workqueue::system_long().try_spawn(GFP_KERNEL, work) {
+                // The workers that did not start will not count down.
+                if LEFT.fetch_sub(WORKERS - started, Relaxed) == WORKERS - started {
+                    done.complete_all();
+                }
+                done.wait_for_completion();
+                return Err(e.into());
+            }
+        }
+        done.wait_for_completion();
+        assert_eq!(WRONG.load(Relaxed), 0);
+        assert!(MADE.load(Relaxed) >= 3);
+        assert!(REFUSED.load(Relaxed) > 0);
         assert_eq!(limits::count(), base);
         Ok(())
     }

@@ -3,32 +3,74 @@
 //! Security namespaces (secns).
 //!
 //! A Linux Security Module that gives groups of processes their own security
-//! namespace, in which every stacked LSM may keep its own policy. It is
-//! registered with the Rust LSM abstractions ([`kernel::lsm`]).
+//! namespace, in which every stacked LSM may keep its own policy. A task
+//! creates one with `lsm_set_self_attr(LSM_ATTR_UNSHARE_INIT)`, which stays
+//! pending while an orchestrator configures it, and enters it with
+//! `LSM_ATTR_UNSHARE`; every LSM may refuse either step. It is registered
+//! with the Rust LSM abstractions ([`kernel::lsm`]).
 
 use kernel::bindings;
-use kernel::lsm::{CtxWriter, Lsm, LsmCtx};
+use kernel::cred::Credential;
+use kernel::lsm::{blob, secns::Accessors, CtxWriter, Lsm, LsmCtx, SecNs};
 use kernel::prelude::*;
+use kernel::sync::Arc;
+use kernel::task::Task;
 
 mod attr;
 mod limits;
 mod namespace;
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+mod test_lsm;
+mod unshare;
 
 use attr::Attr;
-use namespace::Effective;
+use namespace::{Counted, Effective, Namespace, Pending};
 
-/// The prefix of this LSM's kernel log messages.
-const __LOG_PREFIX: &[u8] = b"secns\0";
+module! {
+    type: SecnsParams,
+    name: "secns",
+    authors: ["secns developers"],
+    description: "Security namespaces",
+    license: "GPL",
+    params: {
+        maxns: u32 {
+            default: 4096,
+            description: "Most non-initial security namespaces alive at once",
+        },
+        maxnsdepth: u32 {
+            default: 32,
+            description: "Deepest security namespace (the initial one has depth 0, at most 32)",
+        },
+    },
+}
+
+/// Holds nothing: the module exists for its boot parameters, which the LSM
+/// reads when it starts (before any initcall).
+struct SecnsParams;
+
+impl kernel::Module for SecnsParams {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(Self)
+    }
+}
 
 /// The secns LSM.
 struct Secns;
 
 impl Lsm for Secns {
     type CredBlob = Effective;
-    type TaskBlob = ();
+    type TaskBlob = Pending;
 
     fn init() -> Result {
-        pr_info!("security namespaces initialised\n");
+        limits::set_from_boot(
+            module_parameters::maxns.value(),
+            module_parameters::maxnsdepth.value(),
+        );
+        pr_info!(
+            "security namespaces initialised (maxns {}, maxnsdepth {})\n",
+            limits::maxns(),
+            limits::maxnsdepth()
+        );
         Ok(())
     }
 
@@ -36,12 +78,12 @@ impl Lsm for Secns {
         limits::securityfs_init()
     }
 
-    fn getselfattr(attr: u32, _out: &mut CtxWriter<'_>) -> Result {
-        getselfattr(Attr::from_raw(attr))
+    fn getselfattr(attr: u32, out: &mut CtxWriter<'_>) -> Result {
+        getselfattr(Attr::from_raw(attr), out)
     }
 
-    fn setselfattr(attr: u32, _ctx: &LsmCtx<'_>) -> Result {
-        setselfattr(Attr::from_raw(attr))
+    fn setselfattr(attr: u32, ctx: &LsmCtx<'_>) -> Result {
+        setselfattr(Attr::from_raw(attr), ctx)
     }
 }
 
@@ -52,19 +94,44 @@ kernel::define_lsm! {
     hooks: [getselfattr, setselfattr],
 }
 
-/// `lsm_get_self_attr(2)`: secns answers none of the attributes yet, so every
-/// attribute gets `EOPNOTSUPP`, which the LSM framework takes as "nothing to
-/// report" and the syscall keeps working for the other LSMs.
-fn getselfattr(attr: Option<Attr>) -> Result {
-    match attr {
-        Some(_) | None => Err(EOPNOTSUPP),
+impl Accessors for Secns {
+    type Data = Counted;
+
+    fn of_cred(cred: &Credential) -> Option<&SecNs> {
+        blob::cred::<Secns>(cred).map(|e| e.namespace().secns())
+    }
+
+    fn pending(task: &Task) -> Option<Arc<Namespace>> {
+        blob::task::<Secns>(task)?.get()
     }
 }
 
-/// `lsm_set_self_attr(2)` addressed to secns: no attribute is settable yet.
-fn setselfattr(attr: Option<Attr>) -> Result {
+kernel::secns_accessors!(Secns);
+
+/// `lsm_get_self_attr(2)`: `LSM_ATTR_UNSHARE` reports the caller's
+/// namespaces; every other attribute gets `EOPNOTSUPP`, which the LSM
+/// framework takes as "nothing to report", so the syscall keeps working for
+/// the other LSMs.
+fn getselfattr(attr: Option<Attr>, out: &mut CtxWriter<'_>) -> Result {
+    out.write(0, &self_attr(attr)?)
+}
+
+/// The value of `attr` for the current task, as `lsm_get_self_attr(2)`
+/// returns it.
+fn self_attr(attr: Option<Attr>) -> Result<[u8; unshare::INFO_SIZE]> {
     match attr {
-        Some(_) | None => Err(EOPNOTSUPP),
+        Some(Attr::Unshare) => unshare::info(),
+        _ => Err(EOPNOTSUPP),
+    }
+}
+
+/// `lsm_set_self_attr(2)` addressed to secns: the two unshare attributes;
+/// `EOPNOTSUPP` for every other one.
+fn setselfattr(attr: Option<Attr>, ctx: &LsmCtx<'_>) -> Result {
+    match attr {
+        Some(Attr::UnshareInit) => unshare::init(unshare::args_flags(ctx)?),
+        Some(Attr::Unshare) => unshare::unshare(unshare::args_flags(ctx)?),
+        _ => Err(EOPNOTSUPP),
     }
 }
 
@@ -82,7 +149,7 @@ mod tests {
         let ns = blob::cred_new::<Secns>(&new).ok_or(EINVAL)?.namespace();
         assert_eq!(ns.id(), 0);
         assert_eq!(ns.depth(), 0);
-        assert_eq!(ns.parent_id(), 0);
+        assert_eq!(namespace::parent_id(ns), 0);
         Ok(())
     }
 
@@ -104,21 +171,32 @@ mod tests {
         Ok(())
     }
 
-    /// Every `LSM_ATTR_*` known today, the gaps around them and the extremes.
-    const ATTRS: [u32; 9] = [0, 99, 100, 101, 102, 103, 104, 105, u32::MAX];
+    /// Every `LSM_ATTR_*` that is not secns's, the gaps and the extremes.
+    const OTHER_ATTRS: [u32; 10] = [0, 99, 100, 101, 102, 103, 104, 105, 108, u32::MAX];
 
     #[test]
-    fn getselfattr_declines_every_attribute() {
-        for attr in ATTRS {
-            assert_eq!(getselfattr(Attr::from_raw(attr)), Err(EOPNOTSUPP));
+    fn getselfattr_answers_unshare_only() {
+        for attr in Iterator::chain(OTHER_ATTRS.into_iter(), [bindings::LSM_ATTR_UNSHARE_INIT]) {
+            assert!(matches!(
+                self_attr(Attr::from_raw(attr)),
+                Err(e) if e == EOPNOTSUPP
+            ));
         }
+        assert!(self_attr(Attr::from_raw(bindings::LSM_ATTR_UNSHARE)).is_ok());
     }
 
     #[test]
-    fn setselfattr_declines_every_attribute() {
-        for attr in ATTRS {
-            assert_eq!(setselfattr(Attr::from_raw(attr)), Err(EOPNOTSUPP));
+    fn setselfattr_declines_every_other_attribute() -> Result {
+        // An empty secns `lsm_ctx`.
+        let mut bytes = KVec::new();
+        for word in [u64::from(bindings::LSM_ID_SECNS), 0, 32, 0] {
+            bytes.extend_from_slice(&word.to_ne_bytes(), GFP_KERNEL)?;
         }
+        let ctx = LsmCtx::parse(&bytes)?;
+        for attr in OTHER_ATTRS {
+            assert_eq!(setselfattr(Attr::from_raw(attr), &ctx), Err(EOPNOTSUPP));
+        }
+        Ok(())
     }
 
     #[test]
@@ -126,6 +204,28 @@ mod tests {
         assert!(Attr::from_raw(0).is_none());
         assert!(matches!(Attr::from_raw(100), Some(Attr::Current)));
         assert!(matches!(Attr::from_raw(105), Some(Attr::SockCreate)));
-        assert!(Attr::from_raw(106).is_none());
+        assert!(matches!(Attr::from_raw(106), Some(Attr::Unshare)));
+        assert!(matches!(Attr::from_raw(107), Some(Attr::UnshareInit)));
+        assert!(Attr::from_raw(108).is_none());
+    }
+
+    #[test]
+    fn secns_info_is_laid_out_as_the_uapi_says() {
+        let b = unshare::encode_info(
+            0x0102_0304_0506_0708,
+            0x1112_1314_1516_1718,
+            Some(0x2122_2324_2526_2728),
+            0x3132_3334,
+        );
+        assert_eq!(b.len(), 32);
+        assert_eq!(b[0..8], 0x0102_0304_0506_0708u64.to_ne_bytes());
+        assert_eq!(b[8..16], 0x1112_1314_1516_1718u64.to_ne_bytes());
+        assert_eq!(b[16..24], 0x2122_2324_2526_2728u64.to_ne_bytes());
+        assert_eq!(b[24..28], 0x3132_3334u32.to_ne_bytes());
+        assert_eq!(b[28..32], bindings::SECNS_INFO_PENDING.to_ne_bytes());
+        let none = unshare::encode_info(1, 0, None, 1);
+        assert_eq!(none[16..24], [0u8; 8]);
+        assert_eq!(none[24..28], 1u32.to_ne_bytes());
+        assert_eq!(none[28..32], [0u8; 4]);
     }
 }

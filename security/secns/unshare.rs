@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The two phases of entering a security namespace, and what
+//! `lsm_get_self_attr(LSM_ATTR_UNSHARE)` reports.
+//!
+//! The checks run in the order `Documentation/userspace-api/secns.rst`
+//! gives; every failure leaves the caller as it was: no namespace counted,
+//! nothing pending that was not pending before.
+
+use crate::namespace::{self, Effective, Namespace};
+use crate::Secns;
+use kernel::bindings;
+use kernel::capability::{capable, Capability};
+use kernel::cred::{Credential, NewCredential};
+use kernel::lsm::{blob, LsmCtx};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// `SECNS_ABORT`: drop the pending namespace.
+pub(crate) const ABORT: u64 = bindings::SECNS_ABORT as u64;
+
+/// Reads the flags of the optional `struct secns_unshare_args` in `ctx`:
+/// `EINVAL` for non-zero `lsm_ctx` flags or a payload shorter than version
+/// 0, `E2BIG` for non-zero bytes beyond it.
+pub(crate) fn args_flags(ctx: &LsmCtx<'_>) -> Result<u64> {
+    if ctx.flags() != 0 {
+        return Err(EINVAL);
+    }
+    // Version 0 of `struct secns_unshare_args` is one `__u64`: the flags.
+    ctx.read_struct::<u64>(bindings::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize)
+}
+
+/// The effective namespace of the current task.
+fn effective() -> Result<Arc<Namespace>> {
+    let cred = Credential::current();
+    let effective = blob::cred::<Secns>(&cred).ok_or(EOPNOTSUPP)?;
+    Ok(effective.namespace().clone())
+}
+
+/// Creates a child of the current task's namespace, approved by every LSM:
+/// `ENOSPC` beyond a limit, `ENOMEM`, or the refusal of an LSM. A refused
+/// namespace is freed here (and counted out).
+fn create() -> Result<Arc<Namespace>> {
+    let ns = namespace::new_child(&effective()?)?;
+    ns.secns().security_task_init()?;
+    Ok(ns)
+}
+
+/// `LSM_ATTR_UNSHARE_INIT`: creates a pending namespace, or with
+/// `SECNS_ABORT` drops it.
+///
+/// `EINVAL` for unknown flags; with `SECNS_ABORT`, `ENOENT` if nothing is
+/// pending. Otherwise, in this order: `EPERM` without `CAP_MAC_ADMIN`,
+/// `EBUSY` if a namespace is pending already, `ENOSPC` beyond `maxnsdepth`
+/// then at `maxns`, `ENOMEM`, then the refusal of an LSM.
+pub(crate) fn init(flags: u64) -> Result {
+    if flags & !ABORT != 0 {
+        return Err(EINVAL);
+    }
+    let task = kernel::current!();
+    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?;
+    if flags & ABORT != 0 {
+        // Dropping one's own pending namespace needs no capability.
+        return pending.take().map(drop).ok_or(ENOENT);
+    }
+    if !capable(Capability::MacAdmin) {
+        return Err(EPERM);
+    }
+    // Only this task changes its pending namespace: no race until `replace`.
+    if pending.get().is_some() {
+        return Err(EBUSY);
+    }
+    let ns = create()?;
+    drop(pending.replace(ns));
+    Ok(())
+}
+
+/// `LSM_ATTR_UNSHARE`: makes the pending namespace the effective one, or
+/// creates one and enters it when none is pending.
+///
+/// `EINVAL` for any flag or when the caller has other threads (its other
+/// threads would keep their credentials); `EPERM` without `CAP_MAC_ADMIN`;
+/// without a pending namespace, the errors of [`init`]; then the refusal of
+/// an LSM (a pending namespace stays pending) and `ENOMEM`.
+pub(crate) fn unshare(flags: u64) -> Result {
+    if flags != 0 {
+        return Err(EINVAL);
+    }
+    let task = kernel::current!();
+    if !task.is_single_threaded() {
+        return Err(EINVAL);
+    }
+    if !capable(Capability::MacAdmin) {
+        return Err(EPERM);
+    }
+    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?;
+    let explicit = pending.get();
+    let ns = match &explicit {
+        Some(ns) => ns.clone(),
+        None => create()?,
+    };
+    ns.secns().security_task_unshare()?;
+    let mut new = NewCredential::prepare()?;
+    *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns);
+    new.commit();
+    if explicit.is_some() {
+        drop(pending.take());
+    }
+    Ok(())
+}
+
+/// The size of `struct secns_info`.
+pub(crate) const INFO_SIZE: usize = bindings::SECNS_INFO_SIZE_VER0 as usize;
+
+/// Encodes a `struct secns_info` (native byte order, no padding).
+pub(crate) fn encode_info(
+    id: u64,
+    parent_id: u64,
+    pending_id: Option<u64>,
+    depth: u32,
+) -> [u8; INFO_SIZE] {
+    let flags = if pending_id.is_some() {
+        bindings::SECNS_INFO_PENDING
+    } else {
+        0
+    };
+    let mut out = [0u8; INFO_SIZE];
+    out[0..8].copy_from_slice(&id.to_ne_bytes());
+    out[8..16].copy_from_slice(&parent_id.to_ne_bytes());
+    out[16..24].copy_from_slice(&pending_id.unwrap_or(0).to_ne_bytes());
+    out[24..28].copy_from_slice(&depth.to_ne_bytes());
+    out[28..32].copy_from_slice(&flags.to_ne_bytes());
+    out
+}
+
+/// The `struct secns_info` of the current task.
+pub(crate) fn info() -> Result<[u8; INFO_SIZE]> {
+    let ns = effective()?;
+    let task = kernel::current!();
+    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?.get();
+    Ok(encode_info(
+        ns.id(),
+        namespace::parent_id(&ns),
+        pending.map(|p| p.id()),
+        ns.depth(),
+    ))
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+#[kunit_tests(secns_unshare)]
+mod tests {
+    use super::*;
+    use crate::limits;
+    use crate::namespace::Pending;
+    use crate::test_lsm::{Veto, FIRST, SECOND};
+    use kernel::lsm::secns::Accessors;
+    use kernel::sync::atomic::Relaxed;
+    use kernel::sync::rcu::rcu_barrier;
+
+    /// What the current task's `secns_info` says.
+    struct Info {
+        id: u64,
+        parent_id: u64,
+        pending_id: u64,
+        depth: u32,
+        flags: u32,
+    }
+
+    fn info_now() -> Result<Info> {
+        let b = info()?;
+        let u64_at = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i..i + 8]);
+            u64::from_ne_bytes(w)
+        };
+        let u32_at = |i: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&b[i..i + 4]);
+            u32::from_ne_bytes(w)
+        };
+        Ok(Info {
+            id: u64_at(0),
+            parent_id: u64_at(8),
+            pending_id: u64_at(16),
+            depth: u32_at(24),
+            flags: u32_at(28),
+        })
+    }
+
+    /// Puts the current task back into `ns` when dropped, and waits for the
+    /// credentials it leaves to be freed, so that the count is exact again.
+    struct Restore(Option<Arc<Namespace>>);
+
+    impl Restore {
+        fn save() -> Result<Self> {
+            Ok(Self(Some(effective()?)))
+        }
+    }
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let task = kernel::current!();
+            if let Some(p) = blob::task::<Secns>(task) {
+                drop(p.take());
+            }
+            if let (Some(ns), Ok(mut new)) = (self.0.take(), NewCredential::prepare()) {
+                if let Some(e) = blob::cred_mut::<Secns>(&mut new) {
+                    *e = Effective::new(ns);
+                }
+                new.commit();
+            }
+            rcu_barrier();
+        }
+    }
+
+    /// Restores the limits when dropped.
+    struct Limits(u32, u32);
+
+    impl Limits {
+        fn set(maxns: u32, maxnsdepth: u32) -> Self {
+            let saved = Self(limits::maxns(), limits::maxnsdepth());
+            limits::set_for_test(maxns, maxnsdepth);
+            saved
+        }
+    }
+
+    impl Drop for Limits {
+        fn drop(&mut self) {
+            limits::set_for_test(self.0, self.1);
+        }
+    }
+
+    /// An `lsm_ctx` for secns with `flags` and `payload`.
+    fn ctx_bytes(flags: u64, payload: &[u8]) -> Result<KVec<u8>> {
+        let len = 32 + payload.len() as u64;
+        let mut v = KVec::new();
+        for word in [
+            u64::from(bindings::LSM_ID_SECNS),
+            flags,
+            len,
+            payload.len() as u64,
+        ] {
+            v.extend_from_slice(&word.to_ne_bytes(), GFP_KERNEL)?;
+        }
+        v.extend_from_slice(payload, GFP_KERNEL)?;
+        Ok(v)
+    }
+
+    fn flags_of(flags: u64, payload: &[u8]) -> Result<u64> {
+        let bytes = ctx_bytes(flags, payload)?;
+        args_flags(&LsmCtx::parse(&bytes)?)
+    }
+
+    #[test]
+    fn payload_follows_the_extensible_struct_rules() -> Result {
+        // No payload: defaults.
+        assert_eq!(flags_of(0, &[]), Ok(0));
+        // Shorter than version 0.
+        assert_eq!(flags_of(0, &[1, 0, 0, 0]), Err(EINVAL));
+        // Exactly version 0.
+        assert_eq!(flags_of(0, &ABORT.to_ne_bytes()), Ok(ABORT));
+        // Longer, with a zero tail.
+        let mut long = [0u8; 16];
+        long[..8].copy_from_slice(&ABORT.to_ne_bytes());
+        assert_eq!(flags_of(0, &long), Ok(ABORT));
+        // Longer, with a non-zero tail.
+        long[15] = 1;
+        assert_eq!(flags_of(0, &long), Err(E2BIG));
+        // lsm_ctx flags are not used.
+        assert_eq!(flags_of(1, &[]), Err(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn init_makes_a_pending_child_and_abort_drops_it() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        init(0)?;
+        let i = info_now()?;
+        assert_eq!(i.id, 0);
+        assert_eq!(i.depth, 0);
+        assert_eq!(i.parent_id, 0);
+        assert!(i.pending_id > 0);
+        assert_eq!(i.flags, bindings::SECNS_INFO_PENDING);
+        assert_eq!(limits::count(), base + 1);
+        // The C accessor sees it too.
+        let task = kernel::current!();
+        assert_eq!(Secns::pending(task).map(|p| p.id()), Some(i.pending_id));
+        init(ABORT)?;
+        let i = info_now()?;
+        assert_eq!((i.pending_id, i.flags), (0, 0));
+        assert_eq!(limits::count(), base);
+        assert!(Secns::pending(task).is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn abort_without_pending_is_enoent() -> Result {
+        let base = limits::count();
+        assert_eq!(init(ABORT), Err(ENOENT));
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_flags_are_einval() -> Result {
+        let base = limits::count();
+        assert_eq!(init(2), Err(EINVAL));
+        assert_eq!(init(ABORT | 1 << 63), Err(EINVAL));
+        // SECNS_ABORT is for LSM_ATTR_UNSHARE_INIT only.
+        assert_eq!(unshare(ABORT), Err(EINVAL));
+        assert_eq!(unshare(2), Err(EINVAL));
+        assert_eq!(limits::count(), base);
+        assert_eq!(info_now()?.flags, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn a_second_init_is_ebusy_and_keeps_the_first() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        init(0)?;
+        let first = info_now()?.pending_id;
+        assert_eq!(init(0), Err(EBUSY));
+        assert_eq!(info_now()?.pending_id, first);
+        assert_eq!(limits::count(), base + 1);
+        init(ABORT)?;
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn without_cap_mac_admin_init_and_unshare_are_eperm_but_abort_works() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        init(0)?;
+        let mut new = NewCredential::prepare()?;
+        new.lower_effective(Capability::MacAdmin);
+        new.commit();
+        assert_eq!(init(0), Err(EPERM));
+        assert_eq!(unshare(0), Err(EPERM));
+        // The namespace is still pending, and the caller may drop it.
+        assert!(info_now()?.pending_id > 0);
+        init(ABORT)?;
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn the_depth_limit_is_enospc() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        let _limits = Limits::set(limits::maxns(), 1);
+        unshare(0)?;
+        assert_eq!(info_now()?.depth, 1);
+        assert_eq!(init(0), Err(ENOSPC));
+        assert_eq!(unshare(0), Err(ENOSPC));
+        assert_eq!(limits::count(), base + 1);
+        assert_eq!(info_now()?.flags, 0);
+        drop(_restore);
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn the_count_limit_is_enospc() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        let _limits = Limits::set(base + 1, limits::maxnsdepth());
+        init(0)?;
+        init(ABORT)?;
+        let _limits = Limits::set(base, limits::maxnsdepth());
+        assert_eq!(init(0), Err(ENOSPC));
+        assert_eq!(unshare(0), Err(ENOSPC));
+        assert_eq!(limits::count(), base);
+        assert_eq!(info_now()?.flags, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn unshare_enters_the_pending_namespace() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        let (first, second) = (FIRST.inits.load(Relaxed), SECOND.unshares.load(Relaxed));
+        init(0)?;
+        let pending = info_now()?.pending_id;
+        unshare(0)?;
+        let i = info_now()?;
+        assert_eq!((i.id, i.parent_id, i.depth), (pending, 0, 1));
+        assert_eq!((i.pending_id, i.flags), (0, 0));
+        assert_eq!(limits::count(), base + 1);
+        // Each phase asked the stacked LSMs once.
+        assert_eq!(FIRST.inits.load(Relaxed), first + 1);
+        assert_eq!(SECOND.unshares.load(Relaxed), second + 1);
+        // The C accessor sees the new namespace.
+        let cred = Credential::current();
+        assert_eq!(Secns::of_cred(&cred).map(|n| n.id()), Some(pending));
+        drop(cred);
+        // Nested: a child of the new namespace.
+        unshare(0)?;
+        let j = info_now()?;
+        assert_eq!((j.parent_id, j.depth), (pending, 2));
+        assert!(j.id > pending);
+        assert_eq!(limits::count(), base + 2);
+        drop(_restore);
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn a_vetoed_init_frees_the_namespace_and_returns_the_veto() -> Result {
+        let base = limits::count();
+        let (f_inits, s_inits) = (FIRST.inits.load(Relaxed), SECOND.inits.load(Relaxed));
+        let frees = (FIRST.frees.load(Relaxed), SECOND.frees.load(Relaxed));
+        let veto = Veto::init(&SECOND, ECONNREFUSED);
+        assert_eq!(init(0), Err(ECONNREFUSED));
+        assert_eq!(unshare(0), Err(ECONNREFUSED));
+        drop(veto);
+        // The LSM before the one that refused was asked, both times.
+        assert_eq!(FIRST.inits.load(Relaxed), f_inits + 2);
+        assert_eq!(SECOND.inits.load(Relaxed), s_inits + 2);
+        // Both refused namespaces were freed, every LSM told, and counted out.
+        assert_eq!(FIRST.frees.load(Relaxed), frees.0 + 2);
+        assert_eq!(SECOND.frees.load(Relaxed), frees.1 + 2);
+        assert_eq!(limits::count(), base);
+        assert_eq!(info_now()?.flags, 0);
+        Ok(())
+    }
+
+    #[test]
+    fn the_first_refusal_ends_the_walk() -> Result {
+        let base = limits::count();
+        let s_inits = SECOND.inits.load(Relaxed);
+        let _veto = Veto::init(&FIRST, EACCES);
+        assert_eq!(init(0), Err(EACCES));
+        assert_eq!(SECOND.inits.load(Relaxed), s_inits);
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn a_vetoed_unshare_keeps_the_pending_namespace() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        init(0)?;
+        let pending = info_now()?.pending_id;
+        let veto = Veto::unshare(&SECOND, EXDEV);
+        assert_eq!(unshare(0), Err(EXDEV));
+        let i = info_now()?;
+        assert_eq!((i.id, i.pending_id), (0, pending));
+        assert_eq!(limits::count(), base + 1);
+        drop(veto);
+        // The caller can retry.
+        unshare(0)?;
+        assert_eq!(info_now()?.id, pending);
+        drop(_restore);
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn a_vetoed_one_shot_unshare_leaves_nothing() -> Result {
+        let base = limits::count();
+        let frees = SECOND.frees.load(Relaxed);
+        let _veto = Veto::unshare(&FIRST, EXDEV);
+        assert_eq!(unshare(0), Err(EXDEV));
+        assert_eq!(SECOND.frees.load(Relaxed), frees + 1);
+        assert_eq!(limits::count(), base);
+        let i = info_now()?;
+        assert_eq!((i.id, i.flags), (0, 0));
+        Ok(())
+    }
+
+    #[test]
+    fn new_tasks_start_without_a_pending_namespace() -> Result {
+        use kernel::lsm::TaskBlob;
+        let blob = KBox::pin_init(Pending::alloc(0), GFP_KERNEL)?;
+        assert!(blob.get().is_none());
+        Ok(())
+    }
+}
