@@ -3,16 +3,30 @@
 //! `make vmtest` builds this program statically, puts it into the initramfs
 //! and runs it as part of the guest's test list; it prints TAP 13 and exits
 //! non-zero when a test fails.
+//!
+//! - no argument: the tests for a normal boot;
+//! - `lockdown`: the tests for a boot with `lockdown=integrity`;
+//! - `--info`: print the caller's `secns_info` (used by the tests to look at
+//!   a freshly executed process).
 
 mod limits;
 mod registration;
 mod sys;
 mod tap;
+mod unshare;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let tests: Vec<_> = [registration::TESTS, limits::TESTS].concat();
+    let tests: Vec<_> = match std::env::args().nth(1).as_deref() {
+        None => [registration::TESTS, limits::TESTS, unshare::TESTS].concat(),
+        Some("lockdown") => unshare::LOCKDOWN_TESTS.to_vec(),
+        Some("--info") => return unshare::print_info(),
+        Some(other) => {
+            eprintln!("secns-vmtest: unknown argument {other:?}");
+            return ExitCode::from(2);
+        }
+    };
     let failed = tap::run(&tests);
     if failed == 0 {
         ExitCode::SUCCESS

@@ -68,6 +68,144 @@ pub fn drop_effective_cap(cap: u32) -> Result<(), i32> {
     Ok(())
 }
 
-fn errno() -> i32 {
+pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// `LSM_ATTR_UNSHARE` and `LSM_ATTR_UNSHARE_INIT` from `include/uapi/linux/lsm.h`.
+pub const LSM_ATTR_UNSHARE: u32 = 106;
+pub const LSM_ATTR_UNSHARE_INIT: u32 = 107;
+/// `LSM_FLAG_SINGLE`.
+pub const LSM_FLAG_SINGLE: u32 = 1;
+/// `SECNS_ABORT` from `include/uapi/linux/secns.h`.
+pub const SECNS_ABORT: u64 = 1;
+/// `SECNS_INFO_PENDING`.
+pub const SECNS_INFO_PENDING: u32 = 1;
+/// The size of `struct lsm_ctx` without its payload.
+pub const LSM_CTX_HEADER: usize = 32;
+
+const SYS_LSM_GET_SELF_ATTR: libc::c_long = 459;
+const SYS_LSM_SET_SELF_ATTR: libc::c_long = 460;
+
+/// An `lsm_ctx` in 8-byte aligned memory: `id`, `flags`, `len`, `ctx_len`
+/// as given, then `payload`.
+pub struct Ctx(Vec<u64>);
+
+impl Ctx {
+    /// A well-formed context for `id` with `payload`.
+    pub fn new(id: u64, payload: &[u8]) -> Self {
+        let len = (LSM_CTX_HEADER + payload.len()) as u64;
+        Self::raw(id, 0, len, payload.len() as u64, payload)
+    }
+
+    /// A context with every header field chosen by the caller.
+    pub fn raw(id: u64, flags: u64, len: u64, ctx_len: u64, payload: &[u8]) -> Self {
+        let mut words = vec![id, flags, len, ctx_len];
+        words.resize(4 + payload.len().div_ceil(8), 0);
+        let mut ctx = Self(words);
+        ctx.bytes_mut()[LSM_CTX_HEADER..LSM_CTX_HEADER + payload.len()].copy_from_slice(payload);
+        ctx
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        let n = self.0.len() * 8;
+        // SAFETY: the `u64`s are `n` initialised bytes, borrowed mutably.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<u8>(), n) }
+    }
+
+    /// The header plus the payload, as `size` for the syscall.
+    pub fn size(&self, payload_len: usize) -> u32 {
+        (LSM_CTX_HEADER + payload_len) as u32
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.0.as_ptr().cast()
+    }
+}
+
+/// `lsm_set_self_attr(2)` with raw arguments; `Err(errno)` on failure.
+pub fn set_self_attr_raw(attr: u32, ctx: *const u8, size: u32, flags: u32) -> Result<(), i32> {
+    // SAFETY: the kernel reads at most `size` bytes from `ctx`, and checks
+    // the pointer itself (tests pass bad ones on purpose).
+    let ret = unsafe { libc::syscall(SYS_LSM_SET_SELF_ATTR, attr, ctx, size, flags) };
+    if ret < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// `lsm_set_self_attr(attr)` for secns with `struct secns_unshare_args`
+/// holding `flags` (no payload for `None`).
+pub fn secns_set(attr: u32, flags: Option<u64>) -> Result<(), i32> {
+    let payload = flags.map(u64::to_ne_bytes);
+    let payload: &[u8] = payload.as_ref().map_or(&[], |p| p);
+    let ctx = Ctx::new(LSM_ID_SECNS, payload);
+    set_self_attr_raw(attr, ctx.as_ptr(), ctx.size(payload.len()), 0)
+}
+
+/// `lsm_get_self_attr(2)` with raw arguments: the syscall's return value,
+/// or `Err(errno)`; `size` is updated by the kernel.
+pub fn get_self_attr_raw(attr: u32, buf: *mut u8, size: &mut u32, flags: u32) -> Result<i64, i32> {
+    // SAFETY: `buf` is null or writable for `*size` bytes; `size` is valid.
+    let ret = unsafe { libc::syscall(SYS_LSM_GET_SELF_ATTR, attr, buf, size as *mut u32, flags) };
+    if ret < 0 {
+        Err(errno())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `struct secns_info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Info {
+    pub id: u64,
+    pub parent_id: u64,
+    pub pending_id: u64,
+    pub depth: u32,
+    pub flags: u32,
+}
+
+impl Info {
+    /// Decodes the 32 bytes of a `struct secns_info`.
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        let u64_at = |i: usize| Some(u64::from_ne_bytes(b.get(i..i + 8)?.try_into().ok()?));
+        let u32_at = |i: usize| Some(u32::from_ne_bytes(b.get(i..i + 4)?.try_into().ok()?));
+        Some(Self {
+            id: u64_at(0)?,
+            parent_id: u64_at(8)?,
+            pending_id: u64_at(16)?,
+            depth: u32_at(24)?,
+            flags: u32_at(28)?,
+        })
+    }
+}
+
+/// The caller's `secns_info`: `lsm_get_self_attr(LSM_ATTR_UNSHARE)`, the
+/// entry whose id is `LSM_ID_SECNS`.
+pub fn secns_info() -> Result<Info, String> {
+    let mut buf = [0u64; 64];
+    let mut size = 512u32;
+    let n = get_self_attr_raw(LSM_ATTR_UNSHARE, buf.as_mut_ptr().cast(), &mut size, 0)
+        .map_err(|e| format!("lsm_get_self_attr(LSM_ATTR_UNSHARE): errno {e}"))?;
+    // SAFETY: the `u64`s are 512 initialised bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), 512) };
+    let mut at = 0usize;
+    for _ in 0..n {
+        let word =
+            |i: usize| u64::from_ne_bytes(bytes[at + i..at + i + 8].try_into().unwrap_or_default());
+        let (id, len, ctx_len) = (word(0), word(16) as usize, word(24) as usize);
+        if id == LSM_ID_SECNS {
+            if ctx_len != 32 {
+                return Err(format!("secns_info ctx_len {ctx_len}, expected 32"));
+            }
+            return Info::decode(&bytes[at + LSM_CTX_HEADER..at + LSM_CTX_HEADER + 32])
+                .ok_or_else(|| "short secns_info".into());
+        }
+        at += len;
+        if at + LSM_CTX_HEADER > bytes.len() {
+            break;
+        }
+    }
+    Err(format!("no secns entry among {n}"))
 }

@@ -1,0 +1,475 @@
+//! `LSM_ATTR_UNSHARE_INIT` and `LSM_ATTR_UNSHARE` from user space, with raw
+//! syscalls. Each test that changes the caller's namespaces runs in a
+//! forked child, and the parent checks that the count of namespaces is back
+//! to its baseline once the child is gone.
+
+use crate::sys::{self, Info, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use crate::tap::{check, Outcome, Test};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "UNSHARE_INIT makes a pending namespace, UNSHARE enters it at depth 1",
+        run: two_phase,
+    },
+    Test {
+        name: "UNSHARE without a pending namespace creates and enters one",
+        run: one_shot,
+    },
+    Test {
+        name: "effective namespace survives fork and exec, pending does not",
+        run: inheritance,
+    },
+    Test {
+        name: "second UNSHARE_INIT is EBUSY",
+        run: second_init_ebusy,
+    },
+    Test {
+        name: "SECNS_ABORT drops the pending namespace; ENOENT without one",
+        run: abort,
+    },
+    Test {
+        name: "unknown payload flags are EINVAL, SECNS_ABORT with UNSHARE too",
+        run: unknown_flags,
+    },
+    Test {
+        name: "payload: short is EINVAL, non-zero tail is E2BIG, zero tail is fine",
+        run: payload_rules,
+    },
+    Test {
+        name: "without CAP_MAC_ADMIN: EPERM (abort still allowed)",
+        run: no_cap_eperm,
+    },
+    Test {
+        name: "UNSHARE from a multi-threaded process is EINVAL",
+        run: threads_einval,
+    },
+    Test {
+        name: "maxns and maxnsdepth: ENOSPC at the exact boundary",
+        run: limits_enospc,
+    },
+    Test {
+        name: "lsm_get_self_attr(UNSHARE): size query, E2BIG, LSM_FLAG_SINGLE",
+        run: get_sizes,
+    },
+];
+
+/// Run under `lockdown=integrity` (a boot of its own).
+pub const LOCKDOWN_TESTS: &[Test] = &[Test {
+    name: "under lockdown=integrity UNSHARE_INIT and UNSHARE are EPERM",
+    run: lockdown_eperm,
+}];
+
+const COUNT: &str = "/sys/kernel/security/secns/count";
+
+fn count() -> Result<u64, String> {
+    let s = std::fs::read_to_string(COUNT).map_err(|e| format!("reading count: {e}"))?;
+    s.trim().parse().map_err(|e| format!("count {s:?}: {e}"))
+}
+
+/// Waits until the count is `base` again (credentials are freed after an
+/// RCU grace period, so not at the instant the child is reaped).
+fn back_to(base: u64) -> Outcome {
+    let start = Instant::now();
+    loop {
+        let now = count()?;
+        if now == base {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            return Err(format!("count is {now}, baseline {base}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `f` in a forked child; fails with what the child printed.
+fn in_child(f: fn() -> Outcome) -> Outcome {
+    let base = count()?;
+    let _ = std::io::stdout().flush();
+    // SAFETY: the test program is single-threaded here; the child runs `f`
+    // and leaves with `_exit`.
+    match unsafe { libc::fork() } {
+        -1 => Err(format!("fork: errno {}", sys::errno())),
+        0 => {
+            let code = match f() {
+                Ok(()) => 0,
+                Err(e) => {
+                    println!("#   child: {e}");
+                    1
+                }
+            };
+            let _ = std::io::stdout().flush();
+            // SAFETY: leaving the child without running the parent's atexit
+            // handlers.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            let mut status = 0;
+            // SAFETY: `status` is writable.
+            if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+                return Err(format!("waitpid: errno {}", sys::errno()));
+            }
+            check(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                || format!("child failed (status {status:#x})"),
+            )?;
+            back_to(base)
+        }
+    }
+}
+
+fn expect_err(what: &str, got: Result<(), i32>, errno: i32) -> Outcome {
+    match got {
+        Err(e) if e == errno => Ok(()),
+        Err(e) => Err(format!("{what}: errno {e}, expected {errno}")),
+        Ok(()) => Err(format!("{what}: succeeded, expected errno {errno}")),
+    }
+}
+
+fn ok(what: &str, got: Result<(), i32>) -> Outcome {
+    got.map_err(|e| format!("{what}: errno {e}"))
+}
+
+fn init() -> Result<(), i32> {
+    sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)
+}
+
+fn unshare() -> Result<(), i32> {
+    sys::secns_set(LSM_ATTR_UNSHARE, None)
+}
+
+fn two_phase() -> Outcome {
+    in_child(|| {
+        let before = sys::secns_info()?;
+        check(
+            before
+                == Info {
+                    id: 0,
+                    parent_id: 0,
+                    pending_id: 0,
+                    depth: 0,
+                    flags: 0,
+                },
+            || format!("initial info {before:?}"),
+        )?;
+        let base = count()?;
+        ok("UNSHARE_INIT", init())?;
+        let pending = sys::secns_info()?;
+        check(
+            pending.id == 0 && pending.pending_id > 0 && pending.flags == sys::SECNS_INFO_PENDING,
+            || format!("after UNSHARE_INIT: {pending:?}"),
+        )?;
+        check(count()? == base + 1, || {
+            "pending namespace not counted".into()
+        })?;
+        ok("UNSHARE", unshare())?;
+        let now = sys::secns_info()?;
+        let want = Info {
+            id: pending.pending_id,
+            parent_id: 0,
+            pending_id: 0,
+            depth: 1,
+            flags: 0,
+        };
+        check(now == want, || {
+            format!("after UNSHARE: {now:?}, expected {want:?}")
+        })?;
+        check(count()? == base + 1, || "count changed by UNSHARE".into())
+    })
+}
+
+fn one_shot() -> Outcome {
+    in_child(|| {
+        ok("UNSHARE", unshare())?;
+        let a = sys::secns_info()?;
+        check(a.depth == 1 && a.id > 0 && a.parent_id == 0, || {
+            format!("{a:?}")
+        })?;
+        ok("nested UNSHARE", unshare())?;
+        let b = sys::secns_info()?;
+        check(b.depth == 2 && b.parent_id == a.id && b.id > a.id, || {
+            format!("{b:?} after {a:?}")
+        })
+    })
+}
+
+/// `secns-vmtest --info` prints the caller's `secns_info` like this.
+pub fn print_info() -> std::process::ExitCode {
+    match sys::secns_info() {
+        Ok(i) => {
+            println!(
+                "{} {} {} {} {}",
+                i.id, i.parent_id, i.pending_id, i.depth, i.flags
+            );
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn inheritance() -> Outcome {
+    in_child(|| {
+        ok("UNSHARE", unshare())?;
+        ok("UNSHARE_INIT", init())?;
+        let me = sys::secns_info()?;
+        // A new process (fork, then execve of this program) reports its own.
+        let out = std::process::Command::new("/proc/self/exe")
+            .arg("--info")
+            .output()
+            .map_err(|e| format!("running --info: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let want = format!("{} 0 0 1 0", me.id);
+        check(out.status.success() && text.trim() == want, || {
+            format!(
+                "child reports {:?}, expected {want:?} (parent {me:?})",
+                text.trim()
+            )
+        })?;
+        // The parent still has its pending namespace.
+        check(sys::secns_info()?.pending_id == me.pending_id, || {
+            "pending lost".into()
+        })
+    })
+}
+
+fn second_init_ebusy() -> Outcome {
+    in_child(|| {
+        ok("UNSHARE_INIT", init())?;
+        let first = sys::secns_info()?.pending_id;
+        let base = count()?;
+        expect_err("second UNSHARE_INIT", init(), libc::EBUSY)?;
+        check(sys::secns_info()?.pending_id == first, || {
+            "pending changed".into()
+        })?;
+        check(count()? == base, || "count changed".into())
+    })
+}
+
+fn abort() -> Outcome {
+    in_child(|| {
+        let base = count()?;
+        expect_err(
+            "ABORT without pending",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+            libc::ENOENT,
+        )?;
+        ok("UNSHARE_INIT", init())?;
+        ok(
+            "ABORT",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+        )?;
+        let i = sys::secns_info()?;
+        check(i.pending_id == 0 && i.flags == 0, || {
+            format!("after ABORT: {i:?}")
+        })?;
+        back_to(base)
+    })
+}
+
+fn unknown_flags() -> Outcome {
+    in_child(|| {
+        let base = count()?;
+        expect_err(
+            "INIT flag 2",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(2)),
+            libc::EINVAL,
+        )?;
+        expect_err(
+            "INIT flag 1<<63",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(1 << 63)),
+            libc::EINVAL,
+        )?;
+        expect_err(
+            "UNSHARE with SECNS_ABORT",
+            sys::secns_set(LSM_ATTR_UNSHARE, Some(SECNS_ABORT)),
+            libc::EINVAL,
+        )?;
+        // lsm_ctx.flags are not used either.
+        let ctx = sys::Ctx::raw(sys::LSM_ID_SECNS, 1, 32, 0, &[]);
+        expect_err(
+            "lsm_ctx.flags 1",
+            sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ctx.as_ptr(), 32, 0),
+            libc::EINVAL,
+        )?;
+        check(count()? == base && sys::secns_info()?.flags == 0, || {
+            "state changed".into()
+        })
+    })
+}
+
+fn payload_rules() -> Outcome {
+    in_child(|| {
+        let set = |payload: &[u8]| {
+            let ctx = sys::Ctx::new(sys::LSM_ID_SECNS, payload);
+            sys::set_self_attr_raw(
+                LSM_ATTR_UNSHARE_INIT,
+                ctx.as_ptr(),
+                ctx.size(payload.len()),
+                0,
+            )
+        };
+        expect_err("4-byte payload", set(&[0; 4]), libc::EINVAL)?;
+        let mut long = [0u8; 24];
+        long[20] = 1;
+        expect_err("non-zero tail", set(&long), libc::E2BIG)?;
+        // ctx_len 0, exactly 8 bytes and a longer zero tail all mean "no flags".
+        for len in [0usize, 8, 24] {
+            ok(&format!("{len}-byte payload"), set(&vec![0u8; len]))?;
+            ok(
+                "ABORT",
+                sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+            )?;
+        }
+        // SECNS_ABORT in a longer, zero-tailed struct is still understood.
+        let mut abort = [0u8; 16];
+        abort[..8].copy_from_slice(&SECNS_ABORT.to_ne_bytes());
+        expect_err(
+            "ABORT (16 bytes) with nothing pending",
+            set(&abort),
+            libc::ENOENT,
+        )
+    })
+}
+
+fn no_cap_eperm() -> Outcome {
+    in_child(|| {
+        ok("UNSHARE_INIT", init())?;
+        sys::drop_effective_cap(sys::CAP_MAC_ADMIN).map_err(|e| format!("capset: errno {e}"))?;
+        expect_err("UNSHARE_INIT without CAP_MAC_ADMIN", init(), libc::EPERM)?;
+        expect_err("UNSHARE without CAP_MAC_ADMIN", unshare(), libc::EPERM)?;
+        ok(
+            "ABORT without CAP_MAC_ADMIN",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+        )
+    })
+}
+
+fn threads_einval() -> Outcome {
+    in_child(|| {
+        let base = count()?;
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            let _ = rx.recv();
+        });
+        let res = unshare();
+        drop(tx);
+        let _ = t.join();
+        expect_err("UNSHARE with two threads", res, libc::EINVAL)?;
+        check(count()? == base && sys::secns_info()?.depth == 0, || {
+            "state changed".into()
+        })?;
+        // Single-threaded again: it works.
+        ok("UNSHARE after the thread ended", unshare())
+    })
+}
+
+struct Limit(&'static str, String);
+
+impl Limit {
+    fn set(name: &'static str, value: u64) -> Result<Self, String> {
+        let path = format!("/sys/kernel/security/secns/{name}");
+        let old = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
+        std::fs::write(&path, format!("{value}\n")).map_err(|e| format!("{name}={value}: {e}"))?;
+        Ok(Self(name, old))
+    }
+}
+
+impl Drop for Limit {
+    fn drop(&mut self) {
+        let _ = std::fs::write(format!("/sys/kernel/security/secns/{}", self.0), &self.1);
+    }
+}
+
+fn limits_enospc() -> Outcome {
+    in_child(|| {
+        // Depth: exactly maxnsdepth deep succeeds, one more does not.
+        {
+            let _depth = Limit::set("maxnsdepth", 2)?;
+            ok("UNSHARE to depth 1", unshare())?;
+            ok("UNSHARE to depth 2", unshare())?;
+            let base = count()?;
+            expect_err("UNSHARE_INIT at depth 3", init(), libc::ENOSPC)?;
+            expect_err("UNSHARE to depth 3", unshare(), libc::ENOSPC)?;
+            check(count()? == base && sys::secns_info()?.depth == 2, || {
+                "state changed".into()
+            })?;
+        }
+        // Count: exactly maxns live namespaces, then ENOSPC.
+        let base = count()?;
+        let _maxns = Limit::set("maxns", base + 1)?;
+        ok("UNSHARE_INIT up to maxns", init())?;
+        ok("UNSHARE", unshare())?;
+        expect_err("UNSHARE_INIT beyond maxns", init(), libc::ENOSPC)?;
+        expect_err("UNSHARE beyond maxns", unshare(), libc::ENOSPC)?;
+        check(count()? == base + 1, || {
+            format!("count {} (maxns {})", count().unwrap_or(0), base + 1)
+        })
+    })
+}
+
+fn get_sizes() -> Outcome {
+    // Size query: NULL buffer and size 0 give E2BIG and the size needed.
+    let mut size = 0u32;
+    let r = sys::get_self_attr_raw(LSM_ATTR_UNSHARE, std::ptr::null_mut(), &mut size, 0);
+    check(r == Err(libc::E2BIG) && size == 64, || {
+        format!("size query: {r:?}, size {size}")
+    })?;
+    // Too small a buffer: E2BIG, size updated.
+    let mut buf = [0u64; 8];
+    let mut size = 40u32;
+    let r = sys::get_self_attr_raw(LSM_ATTR_UNSHARE, buf.as_mut_ptr().cast(), &mut size, 0);
+    check(r == Err(libc::E2BIG) && size == 64, || {
+        format!("40-byte buffer: {r:?}, size {size}")
+    })?;
+    // LSM_FLAG_SINGLE with secns's id: exactly one entry of 64 bytes.
+    let mut buf = [0u64; 16];
+    buf[0] = sys::LSM_ID_SECNS;
+    let mut size = 128u32;
+    let r = sys::get_self_attr_raw(
+        LSM_ATTR_UNSHARE,
+        buf.as_mut_ptr().cast(),
+        &mut size,
+        sys::LSM_FLAG_SINGLE,
+    );
+    check(
+        r == Ok(1) && size == 64 && buf[0] == sys::LSM_ID_SECNS && buf[2] == 64 && buf[3] == 32,
+        || {
+            format!(
+                "LSM_FLAG_SINGLE: {r:?}, size {size}, header {:?}",
+                &buf[..4]
+            )
+        },
+    )?;
+    // secns answers no other attribute.
+    let mut size = 128u32;
+    let r = sys::get_self_attr_raw(
+        LSM_ATTR_UNSHARE_INIT,
+        buf.as_mut_ptr().cast(),
+        &mut size,
+        sys::LSM_FLAG_SINGLE,
+    );
+    check(r == Err(libc::EOPNOTSUPP), || {
+        format!("UNSHARE_INIT: {r:?}")
+    })
+}
+
+fn lockdown_eperm() -> Outcome {
+    let mode = std::fs::read_to_string("/sys/kernel/security/lockdown")
+        .map_err(|e| format!("lockdown: {e}"))?;
+    check(mode.contains("[integrity]"), || {
+        format!("not locked down: {mode:?}")
+    })?;
+    in_child(|| {
+        let base = count()?;
+        expect_err("UNSHARE_INIT under lockdown", init(), libc::EPERM)?;
+        expect_err("UNSHARE under lockdown", unshare(), libc::EPERM)?;
+        check(count()? == base && sys::secns_info()?.flags == 0, || {
+            "state changed".into()
+        })
+    })
+}
