@@ -265,3 +265,40 @@ macro_rules! secns_accessors {
         };
     };
 }
+
+#[macros::kunit_tests(rust_kernel_lsm_secns)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_links_to_its_parent() -> Result {
+        let root = Node::new(5, None, ())?;
+        let child = Node::new(6, Some(root.clone()), ())?;
+        assert_eq!((root.id(), root.depth()), (5, 0));
+        assert!(root.secns().parent().is_none());
+        assert_eq!((child.id(), child.depth()), (6, 1));
+        assert_eq!(child.secns().parent().map(SecNs::id), Some(5));
+        assert!(child.parent().is_some_and(|p| Arc::ptr_eq(p, &root)));
+        assert_eq!(
+            child.secns().parent().map(SecNs::as_ptr),
+            Some(root.secns().as_ptr())
+        );
+        Ok(())
+    }
+
+    #[cfg(CONFIG_SECURITY_SECNS)]
+    #[test]
+    fn the_c_accessors_see_the_current_task() {
+        let cred = Credential::current();
+        // SAFETY: `cred` is valid for the call.
+        let ns = unsafe { bindings::secns_of_cred(cred.as_ptr()) };
+        assert!(!ns.is_null());
+        // SAFETY: the namespace of `cred` lives at least as long as `cred`.
+        let ns = unsafe { SecNs::from_ptr(ns) };
+        // KUnit cases run in kernel threads, in the initial namespace.
+        assert_eq!((ns.id(), ns.depth()), (0, 0));
+        assert!(ns.parent().is_none());
+        // SAFETY: the current task is valid, and is current.
+        assert!(unsafe { bindings::secns_pending(Task::current_raw()) }.is_null());
+    }
+}

@@ -5,7 +5,8 @@
 //! non-zero when a test fails.
 //!
 //! - no argument: the tests for a normal boot;
-//! - `lockdown`: the tests for a boot with `lockdown=integrity`;
+//! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
+//!   secns boot parameters (see `tests/run-vm`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process).
 
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let tests: Vec<_> = match std::env::args().nth(1).as_deref() {
         None => [registration::TESTS, limits::TESTS, unshare::TESTS].concat(),
-        Some("lockdown") => unshare::LOCKDOWN_TESTS.to_vec(),
+        Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {
             eprintln!("secns-vmtest: unknown argument {other:?}");

@@ -55,11 +55,18 @@ pub const TESTS: &[Test] = &[
     },
 ];
 
-/// Run under `lockdown=integrity` (a boot of its own).
-pub const LOCKDOWN_TESTS: &[Test] = &[Test {
-    name: "under lockdown=integrity UNSHARE_INIT and UNSHARE are EPERM",
-    run: lockdown_eperm,
-}];
+/// Run in a boot of their own, with `lockdown=integrity secns.maxns=7
+/// secns.maxnsdepth=99` on the kernel command line.
+pub const SECOND_BOOT_TESTS: &[Test] = &[
+    Test {
+        name: "under lockdown=integrity UNSHARE_INIT and UNSHARE are EPERM",
+        run: lockdown_eperm,
+    },
+    Test {
+        name: "secns.maxns= sets maxns at boot, an out-of-range secns.maxnsdepth= is ignored",
+        run: boot_parameters,
+    },
+];
 
 const COUNT: &str = "/sys/kernel/security/secns/count";
 
@@ -471,5 +478,17 @@ fn lockdown_eperm() -> Outcome {
         check(count()? == base && sys::secns_info()?.flags == 0, || {
             "state changed".into()
         })
+    })
+}
+
+fn boot_parameters() -> Outcome {
+    let read = |name: &str| {
+        std::fs::read_to_string(format!("/sys/kernel/security/secns/{name}"))
+            .map(|s| s.trim().to_string())
+            .map_err(|e| format!("{name}: {e}"))
+    };
+    let (maxns, depth) = (read("maxns")?, read("maxnsdepth")?);
+    check(maxns == "7" && depth == "32", || {
+        format!("maxns {maxns}, maxnsdepth {depth}; expected 7 and the default 32")
     })
 }
