@@ -8,8 +8,11 @@
 //! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
 //!   secns boot parameters (see `tests/run-vm`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
-//!   a freshly executed process).
+//!   a freshly executed process);
+//! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
+//!   CAP_MAC_ADMIN.
 
+mod cli;
 mod limits;
 mod registration;
 mod sys;
@@ -19,8 +22,16 @@ mod unshare;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let tests: Vec<_> = match std::env::args().nth(1).as_deref() {
-        None => [registration::TESTS, limits::TESTS, unshare::TESTS].concat(),
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tests: Vec<_> = match args.first().map(String::as_str) {
+        None => [
+            registration::TESTS,
+            limits::TESTS,
+            unshare::TESTS,
+            cli::TESTS,
+        ]
+        .concat(),
+        Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {

@@ -48,6 +48,34 @@ struct CapData {
     inheritable: u32,
 }
 
+/// Removes `cap` from the calling thread's effective, permitted and
+/// inheritable sets and from its bounding set, so that a program it
+/// executes (as root) does not get it back.
+pub fn drop_cap_everywhere(cap: u32) -> Result<(), i32> {
+    // SAFETY: PR_CAPBSET_DROP takes a capability number.
+    if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap), 0, 0, 0) } < 0 {
+        return Err(errno());
+    }
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: `header` and `data` are what capget(2) expects for version 3.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
+        return Err(errno());
+    }
+    let (word, bit) = ((cap / 32) as usize, cap % 32);
+    data[word].effective &= !(1 << bit);
+    data[word].permitted &= !(1 << bit);
+    data[word].inheritable &= !(1 << bit);
+    // SAFETY: as above, for capset(2).
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
 /// Removes `cap` from the calling thread's effective capabilities.
 pub fn drop_effective_cap(cap: u32) -> Result<(), i32> {
     let mut header = CapHeader {

@@ -53,6 +53,60 @@ pub const TESTS: &[Test] = &[
         name: "lsm_get_self_attr(UNSHARE): size query, E2BIG, LSM_FLAG_SINGLE",
         run: get_sizes,
     },
+    // The argument checks of lsm_set_self_attr(2), one per row of the table
+    // in Documentation/userspace-api/secns.rst; none may leave anything.
+    Test {
+        name: "size 0 is EINVAL",
+        run: || raw_err(8, |c| (c, 0, 0), libc::EINVAL),
+    },
+    Test {
+        name: "size below the lsm_ctx header (31) is EINVAL",
+        run: || raw_err(8, |c| (c, 31, 0), libc::EINVAL),
+    },
+    Test {
+        name: "size above PAGE_SIZE is E2BIG",
+        run: || raw_err(8, |c| (c, 4097, 0), libc::E2BIG),
+    },
+    Test {
+        name: "NULL ctx is EFAULT",
+        run: || raw_err(8, |_| (std::ptr::null(), 32, 0), libc::EFAULT),
+    },
+    Test {
+        name: "unmapped ctx is EFAULT",
+        run: || raw_err(8, |_| (unmapped(), 32, 0), libc::EFAULT),
+    },
+    Test {
+        name: "non-zero syscall flags are EINVAL",
+        run: || raw_err(8, |c| (c, 32, 1), libc::EINVAL),
+    },
+    Test {
+        name: "lsm_ctx.len beyond size is EINVAL",
+        run: || ctx_err(sys::LSM_ID_SECNS, 48, 8, libc::EINVAL),
+    },
+    Test {
+        name: "lsm_ctx.ctx_len beyond len is EINVAL",
+        run: || ctx_err(sys::LSM_ID_SECNS, 40, 16, libc::EINVAL),
+    },
+    Test {
+        name: "lsm_ctx.ctx_len overflowing the header size is EINVAL",
+        run: || ctx_err(sys::LSM_ID_SECNS, 40, u64::MAX - 7, libc::EINVAL),
+    },
+    Test {
+        name: "a wrong lsm_ctx.id is EOPNOTSUPP",
+        run: || ctx_err(sys::LSM_ID_SECNS + 1, 40, 8, libc::EOPNOTSUPP),
+    },
+    Test {
+        name: "an unknown attribute is EOPNOTSUPP",
+        run: || attr_err(108, libc::EOPNOTSUPP),
+    },
+    Test {
+        name: "another LSM's attribute (LSM_ATTR_CURRENT) is EOPNOTSUPP for secns",
+        run: || attr_err(100, libc::EOPNOTSUPP),
+    },
+    Test {
+        name: "lsm_get_self_attr with a NULL size is EINVAL",
+        run: get_null_size,
+    },
 ];
 
 /// Run in a boot of their own, with `lockdown=integrity secns.maxns=7
@@ -92,7 +146,7 @@ fn back_to(base: u64) -> Outcome {
 }
 
 /// Runs `f` in a forked child; fails with what the child printed.
-fn in_child(f: fn() -> Outcome) -> Outcome {
+fn in_child(f: impl FnOnce() -> Outcome) -> Outcome {
     let base = count()?;
     let _ = std::io::stdout().flush();
     // SAFETY: the test program is single-threaded here; the child runs `f`
@@ -490,5 +544,85 @@ fn boot_parameters() -> Outcome {
     let (maxns, depth) = (read("maxns")?, read("maxnsdepth")?);
     check(maxns == "7" && depth == "32", || {
         format!("maxns {maxns}, maxnsdepth {depth}; expected 7 and the default 32")
+    })
+}
+
+/// Calls `lsm_set_self_attr(LSM_ATTR_UNSHARE_INIT)` with the arguments `f`
+/// makes from a well-formed request of `payload` bytes, in a child, and
+/// expects `errno` and no change.
+fn raw_err(payload: usize, f: fn(*const u8) -> (*const u8, u32, u32), errno: i32) -> Outcome {
+    in_child(|| {
+        let ctx = sys::Ctx::new(sys::LSM_ID_SECNS, &vec![0; payload]);
+        let (ptr, size, flags) = f(ctx.as_ptr());
+        let base = count()?;
+        let r = sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ptr, size, flags);
+        expect_err("lsm_set_self_attr", r, errno)?;
+        unchanged(base)
+    })
+}
+
+/// An address with nothing mapped (a page mapped and unmapped again).
+fn unmapped() -> *const u8 {
+    // SAFETY: a fresh anonymous mapping, unmapped right away; only its
+    // address is used.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p != libc::MAP_FAILED {
+            libc::munmap(p, 4096);
+        }
+        p.cast()
+    }
+}
+
+/// Nothing pending, nothing counted beyond `base`.
+fn unchanged(base: u64) -> Outcome {
+    let i = sys::secns_info()?;
+    check(count()? == base && i.flags == 0 && i.depth == 0, || {
+        format!("state changed: {i:?}")
+    })
+}
+
+/// `lsm_set_self_attr(LSM_ATTR_UNSHARE_INIT)` with a 40-byte buffer whose
+/// header says `id`, `len`, `ctx_len`: expects `errno`.
+fn ctx_err(id: u64, len: u64, ctx_len: u64, errno: i32) -> Outcome {
+    in_child(|| {
+        let ctx = sys::Ctx::raw(id, 0, len, ctx_len, &[0; 8]);
+        let base = count()?;
+        let r = sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ctx.as_ptr(), 40, 0);
+        expect_err("lsm_set_self_attr", r, errno)?;
+        unchanged(base)
+    })
+}
+
+/// A well-formed secns request for attribute `attr`: expects `errno`.
+fn attr_err(attr: u32, errno: i32) -> Outcome {
+    in_child(|| {
+        let base = count()?;
+        expect_err("lsm_set_self_attr", sys::secns_set(attr, None), errno)?;
+        unchanged(base)
+    })
+}
+
+fn get_null_size() -> Outcome {
+    // SAFETY: a NULL `size` is what is tested; the kernel checks it.
+    let r = unsafe {
+        libc::syscall(
+            459,
+            LSM_ATTR_UNSHARE,
+            std::ptr::null_mut::<u8>(),
+            std::ptr::null_mut::<u32>(),
+            0,
+        )
+    };
+    let e = sys::errno();
+    check(r == -1 && e == libc::EINVAL, || {
+        format!("returned {r}, errno {e}")
     })
 }

@@ -1,0 +1,360 @@
+//! The `secns` command: its command line (shared with `secns-mangen`, which
+//! writes the man pages) and what each subcommand does.
+
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
+
+/// Exit status when secns itself failed (as `env`, `chroot` and `nice` do).
+pub const EXIT_FAILED: u8 = 125;
+/// Exit status when PROGRAM was found but cannot be executed.
+pub const EXIT_CANNOT_EXEC: u8 = 126;
+/// Exit status when PROGRAM was not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// Security namespaces for Linux: look at them, run programs in new ones,
+/// set their limits.
+///
+/// A security namespace gives a process and its descendants their own
+/// security context, in which every stacked LSM may keep its own policy.
+#[derive(Debug, Parser)]
+#[command(
+    name = "secns",
+    version,
+    after_help = "Needs a kernel with CONFIG_SECURITY_SECNS and secns in its LSM list \
+(see /sys/kernel/security/lsm). Creating and entering namespaces and changing the \
+limits need CAP_MAC_ADMIN.\n\nExit status: 0 on success, 1 when an operation fails \
+(the message names the errno and what it means), 2 for a usage error; `secns run` \
+has its own (see `secns run --help`)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Show this process's security namespace and pending namespace, the
+    /// limits, the live count and the active LSMs.
+    Status {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a security namespace, set it up while it is pending, enter it
+    /// and execute PROGRAM in it.
+    ///
+    /// 1. Creates a child of the current security namespace, pending
+    ///    (LSM_ATTR_UNSHARE_INIT).
+    ///
+    /// 2. Runs each --setup command, in order, with `sh -c`. This is where a
+    ///    runtime loads policy into the new namespace: the commands get its id
+    ///    in SECNS_PENDING_ID and stay in the current namespace. If one fails,
+    ///    the pending namespace is dropped and PROGRAM is not run.
+    ///
+    /// 3. Enters the namespace (LSM_ATTR_UNSHARE) and executes PROGRAM, which
+    ///    runs in it with every process it creates.
+    #[command(
+        after_help = "Exit status: PROGRAM's own once it runs; 125 if a secns \
+operation or a setup command failed (the message says which, with the errno and its \
+meaning); 126 if PROGRAM cannot be executed; 127 if it is not found.\n\nExample:\n  \
+secns run --setup 'load-policy --ns \"$SECNS_PENDING_ID\"' -- /sbin/init"
+    )]
+    Run {
+        /// A shell command to run while the namespace is pending (repeatable).
+        #[arg(long = "setup", value_name = "CMD")]
+        setup: Vec<String>,
+        /// The program to execute in the new namespace, and its arguments.
+        #[arg(last = true, required = true, value_name = "PROGRAM [ARGS]")]
+        program: Vec<OsString>,
+    },
+    /// Show the global limits and the live count; change them with the
+    /// options (CAP_MAC_ADMIN needed).
+    Limits {
+        /// The most non-initial security namespaces alive at once
+        /// (0 to 2147483647).
+        #[arg(long, value_name = "N")]
+        maxns: Option<u32>,
+        /// The deepest security namespace allowed; the initial one has
+        /// depth 0 (0 to 32).
+        #[arg(long, value_name = "N")]
+        maxnsdepth: Option<u32>,
+    },
+}
+
+/// The command line definition, for the man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+fn fail(e: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("secns: {e}");
+    ExitCode::from(code)
+}
+
+/// Runs the parsed command line.
+pub fn main(cli: Cli) -> ExitCode {
+    match cli.command {
+        Cmd::Status { json } => status(json),
+        Cmd::Run { setup, program } => run(&setup, &program),
+        Cmd::Limits { maxns, maxnsdepth } => limits(maxns, maxnsdepth),
+    }
+}
+
+/// What `secns status` shows.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Status {
+    pub info: secns::Info,
+    pub limits: secns::Limits,
+    pub lsms: Vec<String>,
+}
+
+impl Status {
+    /// The text form.
+    pub fn text(&self) -> String {
+        let i = &self.info;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "namespace  {} (depth {}, parent {})",
+            i.id, i.depth, i.parent_id
+        );
+        let _ = match i.pending_id {
+            Some(p) => writeln!(s, "pending    {p}"),
+            None => writeln!(s, "pending    none"),
+        };
+        let l = &self.limits;
+        let _ = writeln!(
+            s,
+            "limits     maxns {}, maxnsdepth {}",
+            l.maxns, l.maxnsdepth
+        );
+        let _ = writeln!(s, "live       {} namespaces", l.count);
+        let _ = writeln!(s, "LSMs       {}", self.lsms.join(","));
+        s
+    }
+
+    /// The JSON form (one object, one line).
+    pub fn json(&self) -> String {
+        let i = &self.info;
+        let l = &self.limits;
+        let pending = i.pending_id.map_or("null".to_string(), |p| p.to_string());
+        let lsms: Vec<String> = self.lsms.iter().map(|n| json_string(n)).collect();
+        format!(
+            "{{\"namespace\":{{\"id\":{},\"parent_id\":{},\"depth\":{}}},\"pending_id\":{},\
+             \"limits\":{{\"maxns\":{},\"maxnsdepth\":{},\"count\":{}}},\"lsms\":[{}]}}",
+            i.id,
+            i.parent_id,
+            i.depth,
+            pending,
+            l.maxns,
+            l.maxnsdepth,
+            l.count,
+            lsms.join(",")
+        )
+    }
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn status(json: bool) -> ExitCode {
+    let st = (|| {
+        Ok::<_, secns::Error>(Status {
+            info: secns::status()?,
+            limits: secns::Limits::read()?,
+            lsms: secns::active_lsms()?,
+        })
+    })();
+    match st {
+        Ok(st) if json => println!("{}", st.json()),
+        Ok(st) => print!("{}", st.text()),
+        Err(e) => return fail(e, 1),
+    }
+    ExitCode::SUCCESS
+}
+
+fn limits(maxns: Option<u32>, maxnsdepth: Option<u32>) -> ExitCode {
+    if let Some(n) = maxns {
+        if let Err(e) = secns::Limits::set_maxns(n) {
+            return fail(e, 1);
+        }
+    }
+    if let Some(n) = maxnsdepth {
+        if let Err(e) = secns::Limits::set_maxnsdepth(n) {
+            return fail(e, 1);
+        }
+    }
+    match secns::Limits::read() {
+        Ok(l) => {
+            println!("maxns       {}", l.maxns);
+            println!("maxnsdepth  {}", l.maxnsdepth);
+            println!("count       {}", l.count);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, 1),
+    }
+}
+
+fn run(setup: &[String], program: &[OsString]) -> ExitCode {
+    let Some((prog, args)) = program.split_first() else {
+        return fail("no PROGRAM given", 2);
+    };
+    if let Err(e) = secns::init() {
+        return fail(e, EXIT_FAILED);
+    }
+    let pending = match secns::status() {
+        Ok(secns::Info {
+            pending_id: Some(id),
+            ..
+        }) => id,
+        Ok(_) => {
+            return fail(
+                "the new namespace is not pending (changed behind our back?)",
+                EXIT_FAILED,
+            )
+        }
+        Err(e) => return abort_and_fail(e),
+    };
+    for (n, cmd) in setup.iter().enumerate() {
+        let status = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(cmd)
+            .env("SECNS_PENDING_ID", pending.to_string())
+            .status();
+        let why = match status {
+            Ok(s) if s.success() => continue,
+            Ok(s) => format!("{s}"),
+            Err(e) => format!("could not run /bin/sh: {e}"),
+        };
+        return abort_and_fail(format!(
+            "setup command {} ({cmd:?}) failed ({why}); pending namespace {pending} dropped",
+            n + 1
+        ));
+    }
+    if let Err(e) = secns::unshare() {
+        return abort_and_fail(e);
+    }
+    let err = Command::new(prog).args(args).exec();
+    let code = match err.kind() {
+        std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
+        _ => EXIT_CANNOT_EXEC,
+    };
+    fail(
+        format!("cannot execute {}: {err}", prog.to_string_lossy()),
+        code,
+    )
+}
+
+/// Drops the pending namespace (if any) and fails with `e`.
+fn abort_and_fail(e: impl std::fmt::Display) -> ExitCode {
+    if let Err(a) = secns::abort() {
+        if a.errno() != libc::ENOENT {
+            eprintln!("secns: {a}");
+        }
+    }
+    fail(e, EXIT_FAILED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(args)
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn run_takes_setups_and_a_program_after_the_separator() {
+        let cli = parse(&[
+            "secns", "run", "--setup", "a b", "--setup", "c", "--", "prog", "-x", "--y",
+        ])
+        .expect("valid");
+        let Cmd::Run { setup, program } = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(setup, ["a b", "c"]);
+        assert_eq!(program, ["prog", "-x", "--y"]);
+    }
+
+    #[test]
+    fn run_needs_a_program() {
+        let e = parse(&["secns", "run", "--setup", "x"]).expect_err("no program");
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let e = parse(&["secns", "run", "prog"]).expect_err("program without --");
+        assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn limits_take_numbers_in_u32() {
+        let cli = parse(&["secns", "limits", "--maxns", "7"]).expect("valid");
+        assert!(matches!(
+            cli.command,
+            Cmd::Limits {
+                maxns: Some(7),
+                maxnsdepth: None
+            }
+        ));
+        assert!(parse(&["secns", "limits", "--maxnsdepth", "-1"]).is_err());
+        assert!(parse(&["secns", "limits", "--maxns", "x"]).is_err());
+    }
+
+    #[test]
+    fn status_has_text_and_json_forms() {
+        let st = Status {
+            info: secns::Info {
+                id: 7,
+                parent_id: 3,
+                depth: 2,
+                pending_id: Some(9),
+            },
+            limits: secns::Limits {
+                maxns: 4096,
+                maxnsdepth: 32,
+                count: 4,
+            },
+            lsms: vec!["capability".into(), "sec\"ns".into()],
+        };
+        assert_eq!(
+            st.json(),
+            "{\"namespace\":{\"id\":7,\"parent_id\":3,\"depth\":2},\"pending_id\":9,\
+             \"limits\":{\"maxns\":4096,\"maxnsdepth\":32,\"count\":4},\
+             \"lsms\":[\"capability\",\"sec\\\"ns\"]}"
+        );
+        let text = st.text();
+        assert!(text.contains("namespace  7 (depth 2, parent 3)"));
+        assert!(text.contains("pending    9"));
+        assert!(text.contains("live       4 namespaces"));
+        let none = Status {
+            info: secns::Info {
+                pending_id: None,
+                ..st.info
+            },
+            ..st
+        };
+        assert!(none.json().contains("\"pending_id\":null"));
+        assert!(none.text().contains("pending    none"));
+    }
+}
