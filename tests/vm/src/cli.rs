@@ -33,6 +33,10 @@ pub const TESTS: &[Test] = &[
         name: "the secns man pages are installed",
         run: man_pages,
     },
+    Test {
+        name: "the crate's two-phase example enters a new namespace",
+        run: crate_example,
+    },
 ];
 
 const SECNS: &str = "/bin/secns";
@@ -251,4 +255,26 @@ pub fn drop_cap_and_exec(args: &[String]) -> std::process::ExitCode {
     let e = Command::new(prog).args(rest).exec();
     eprintln!("{prog}: {e}");
     std::process::ExitCode::FAILURE
+}
+
+fn crate_example() -> Outcome {
+    let base = count()?;
+    let out = Command::new("/bin/two-phase")
+        .args(["/tests/secns-vmtest", "--info"])
+        .output()
+        .map_err(|e| format!("two-phase: {e}"))?;
+    let t = text(&out.stdout);
+    let lines: Vec<&str> = t.lines().collect();
+    let [pending, configuring, entered, info] = lines[..] else {
+        return Err(format!("output {t:?} {:?}", text(&out.stderr)));
+    };
+    let id = pending.strip_prefix("pending namespace ").unwrap_or("?");
+    check(
+        out.status.success()
+            && configuring == format!("configuring {id}")
+            && entered == format!("entered namespace {id} at depth 1")
+            && info == format!("{id} 0 0 1 0"),
+        || format!("output {t:?}"),
+    )?;
+    back_to(base)
 }

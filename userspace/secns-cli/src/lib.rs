@@ -132,7 +132,7 @@ impl Status {
             "limits     maxns {}, maxnsdepth {}",
             l.maxns, l.maxnsdepth
         );
-        let _ = writeln!(s, "live       {} namespaces", l.count);
+        let _ = writeln!(s, "live       {}", l.count);
         let _ = writeln!(s, "LSMs       {}", self.lsms.join(","));
         s
     }
@@ -346,7 +346,7 @@ mod tests {
         let text = st.text();
         assert!(text.contains("namespace  7 (depth 2, parent 3)"));
         assert!(text.contains("pending    9"));
-        assert!(text.contains("live       4 namespaces"));
+        assert!(text.contains("live       4\n"));
         let none = Status {
             info: secns::Info {
                 pending_id: None,
