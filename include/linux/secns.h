@@ -26,7 +26,9 @@ struct task_struct;
  * @security: the LSM blob, with each LSM's part at its lbs_secns offset
  *
  * Read-only for everyone but the LSM that owns it, except each LSM's own part
- * of @security.
+ * of @security.  The initial namespace is made when the secns LSM starts,
+ * before LSMs later in the order have started, and is never passed to
+ * task_secns_init: its blob parts stay zeroed.
  */
 struct secns {
 	u64 id;
@@ -41,18 +43,21 @@ struct secns {
  * @cred: the credentials
  *
  * Return: the security namespace of @cred, which lives at least as long as
- * @cred; NULL if the secns LSM is not enabled.
+ * @cred; NULL if the secns LSM is not enabled, or for blank credentials
+ * (cred_alloc_blank()) that were not given one.
  */
 struct secns *secns_of_cred(const struct cred *cred);
 
 /**
  * secns_pending() - Get the pending security namespace of a task
  * @task: the task, which must be current: only a task itself changes its
- *	pending namespace
+ *	pending namespace, which keeps it valid for its own use
+ *
+ * Can be called in any context.
  *
  * Return: the namespace @task created with LSM_ATTR_UNSHARE_INIT and has not
  * entered or dropped yet, valid until @task enters or drops it; NULL if
- * there is none.
+ * there is none (and, with a warning, if @task is not current).
  */
 struct secns *secns_pending(struct task_struct *task);
 #else

@@ -7,11 +7,7 @@ use crate::limits::{self, Reservation};
 use kernel::lsm::secns::Node;
 use kernel::lsm::{CredBlob, TaskBlob};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::sync::{new_spinlock, Arc, SpinLock};
-
-/// The id of the next namespace: ids are never reused.
-static NEXT_ID: Atomic<u64> = Atomic::new(1);
+use kernel::sync::{new_spinlock_irq, Arc, SpinLockIrq};
 
 /// A security namespace: the C `struct secns` that every LSM sees, with
 /// secns's own data.
@@ -25,9 +21,9 @@ pub(crate) struct Counted {
     _reservation: Option<Reservation>,
 }
 
-/// Makes an initial namespace: id 0, depth 0, not counted.
-pub(crate) fn initial() -> Result<Arc<Namespace>> {
-    Node::new(0, None, Counted { _reservation: None })
+/// Makes the initial namespace: id 0, depth 0, not counted. Once, at boot.
+fn initial() -> Result<Arc<Namespace>> {
+    Node::initial(Counted { _reservation: None })
 }
 
 /// Makes a child of `parent`, within the limits: `ENOSPC` beyond
@@ -38,9 +34,8 @@ pub(crate) fn initial() -> Result<Arc<Namespace>> {
 pub(crate) fn new_child(parent: &Arc<Namespace>) -> Result<Arc<Namespace>> {
     let depth = parent.depth().checked_add(1).ok_or(ENOSPC)?;
     let counted = limits::reserve(depth)?;
-    Node::new(
-        NEXT_ID.fetch_add(1, Relaxed),
-        Some(parent.clone()),
+    Node::new_child(
+        parent,
         Counted {
             _reservation: Some(counted),
         },
@@ -83,19 +78,20 @@ impl CredBlob for Effective {
 /// The LSM blob of tasks: the namespace a task created with
 /// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
 ///
-/// Only the task itself changes it; the lock is for C's `secns_pending()`
-/// and keeps every access race-free. New tasks start without one: a pending
-/// namespace is not inherited.
+/// Only the task itself changes it, in process context; the lock keeps
+/// C's `secns_pending()` race-free, from any context (it disables
+/// interrupts). No namespace is dropped under it. New tasks start without
+/// one: a pending namespace is not inherited.
 #[pin_data]
 pub(crate) struct Pending {
     #[pin]
-    ns: SpinLock<Option<Arc<Namespace>>>,
+    ns: SpinLockIrq<Option<Arc<Namespace>>>,
 }
 
 impl Pending {
     fn empty() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ns <- new_spinlock!(None, "secns_pending"),
+            ns <- new_spinlock_irq!(None, "secns_pending"),
         })
     }
 
@@ -133,7 +129,19 @@ mod tests {
     use crate::Secns;
     use kernel::cred::NewCredential;
     use kernel::lsm::blob;
+    use kernel::sync::atomic::{Atomic, Relaxed};
     use kernel::sync::rcu::rcu_barrier;
+
+    /// The initial namespace (KUnit cases run in kernel threads, there).
+    fn root() -> Result<Arc<Namespace>> {
+        let cred = kernel::cred::Credential::current();
+        let ns = blob::cred::<Secns>(&cred)
+            .ok_or(EINVAL)?
+            .namespace()
+            .clone();
+        assert_eq!(ns.id(), 0);
+        Ok(ns)
+    }
 
     /// Restores the limits when a test ends, however it ends.
     struct Limits(u32, u32);
@@ -153,7 +161,7 @@ mod tests {
     #[test]
     fn children_are_counted_while_they_live() -> Result {
         let base = limits::count();
-        let root = initial()?;
+        let root = root()?;
         let a = new_child(&root)?;
         let b = new_child(&a)?;
         assert_eq!(limits::count(), base + 2);
@@ -174,7 +182,7 @@ mod tests {
         let _restore = Limits::save();
         let base = limits::count();
         limits::set_for_test(base + 3, limits::DEPTH_MAX);
-        let root = initial()?;
+        let root = root()?;
         let mut kept = KVec::new();
         for _ in 0..3 {
             kept.push(new_child(&root)?, GFP_KERNEL)?;
@@ -195,7 +203,7 @@ mod tests {
         let _restore = Limits::save();
         let base = limits::count();
         limits::set_for_test(limits::maxns(), 2);
-        let root = initial()?;
+        let root = root()?;
         let one = new_child(&root)?;
         let two = new_child(&one)?;
         assert_eq!(two.depth(), 2);
@@ -243,7 +251,7 @@ mod tests {
         let base = limits::count();
         let max = base + 3;
         limits::set_for_test(max, limits::DEPTH_MAX);
-        let root = initial()?;
+        let root = root()?;
         let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         LEFT.store(WORKERS, Relaxed);
         for started in 0..WORKERS {

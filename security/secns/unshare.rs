@@ -42,7 +42,7 @@ fn effective() -> Result<Arc<Namespace>> {
 /// namespace is freed here (and counted out).
 fn create() -> Result<Arc<Namespace>> {
     let ns = namespace::new_child(&effective()?)?;
-    ns.secns().security_task_init()?;
+    ns.security_task_init()?;
     Ok(ns)
 }
 
@@ -80,8 +80,9 @@ pub(crate) fn init(flags: u64) -> Result {
 ///
 /// `EINVAL` for any flag or when the caller has other threads (its other
 /// threads would keep their credentials); `EPERM` without `CAP_MAC_ADMIN`;
-/// without a pending namespace, the errors of [`init`]; then the refusal of
-/// an LSM (a pending namespace stays pending) and `ENOMEM`.
+/// without a pending namespace, the errors of [`init`]; `ENOMEM` (for the
+/// new credentials), then the refusal of an LSM. On failure a pending
+/// namespace stays pending.
 pub(crate) fn unshare(flags: u64) -> Result {
     if flags != 0 {
         return Err(EINVAL);
@@ -99,8 +100,10 @@ pub(crate) fn unshare(flags: u64) -> Result {
         Some(ns) => ns.clone(),
         None => create()?,
     };
-    ns.secns().security_task_unshare()?;
+    // The credentials first, so that an LSM that approves is not overruled
+    // by a failed allocation; dropped (aborted) on a veto.
     let mut new = NewCredential::prepare()?;
+    ns.security_task_unshare()?;
     *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns);
     new.commit();
     if explicit.is_some() {

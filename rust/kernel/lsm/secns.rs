@@ -17,7 +17,10 @@ use crate::{
     cred::Credential,
     error::{to_result, Result},
     prelude::*,
-    sync::Arc,
+    sync::{
+        atomic::{Atomic, AtomicFlag, Relaxed},
+        Arc,
+    },
     task::Task,
     types::Opaque,
 };
@@ -27,9 +30,10 @@ use crate::{
 /// # Invariants
 ///
 /// The wrapped `struct secns` is valid: `id`, `depth` and `parent` do not
-/// change after creation, `parent` is null or a valid namespace that lives
-/// at least as long as this one, and `security` is the LSM blob allocated by
-/// `security_secns_alloc()`.
+/// change after creation, and `parent` is null or a valid namespace that
+/// lives at least as long as this one. Until `security_secns_free()`, which
+/// runs when nothing borrows the namespace any more, `security` is the LSM
+/// blob allocated by `security_secns_alloc()`.
 #[repr(transparent)]
 pub struct SecNs(Opaque<bindings::secns>);
 
@@ -77,33 +81,22 @@ impl SecNs {
         // invariants).
         (!parent.is_null()).then(|| unsafe { Self::from_ptr(parent) })
     }
-
-    /// Asks the LSMs whether the current task may create this namespace,
-    /// C `security_task_secns_init()`: `EPERM` without `CAP_MAC_ADMIN` in
-    /// the initial user namespace, or the error of the first LSM that
-    /// refuses. Each LSM may set up its state for the namespace.
-    pub fn security_task_init(&self) -> Result {
-        let cred = Credential::current();
-        // SAFETY: both pointers are valid for the call.
-        to_result(unsafe { bindings::security_task_secns_init(cred.as_ptr(), self.as_ptr()) })
-    }
-
-    /// Asks the LSMs whether the current task may enter this namespace, C
-    /// `security_task_secns_unshare()`: `EPERM` without `CAP_MAC_ADMIN` in
-    /// the initial user namespace, or the error of the first LSM that
-    /// refuses.
-    pub fn security_task_unshare(&self) -> Result {
-        let cred = Credential::current();
-        // SAFETY: both pointers are valid for the call.
-        to_result(unsafe { bindings::security_task_secns_unshare(cred.as_ptr(), self.as_ptr()) })
-    }
 }
 
-/// A security namespace owned by Rust code, with the owner's data `T`.
+/// The id of the next non-initial namespace: ids are never reused.
+static NEXT_ID: Atomic<u64> = Atomic::new(1);
+
+/// Whether the initial namespace was made.
+static INITIAL_MADE: AtomicFlag = AtomicFlag::new(false);
+
+/// A security namespace owned by Rust code, with the owner's data `T`: the
+/// LSM that creates the namespaces (there is one) uses it, other LSMs see a
+/// [`SecNs`].
 ///
-/// Made by [`Node::new`] and shared in an [`Arc`]; freed when the last
-/// reference goes, after `security_secns_free()` has told every LSM. A node
-/// keeps its parent alive.
+/// Made by [`Node::initial`] once and by [`Node::new_child`], which gives
+/// each a new id, and shared in an [`Arc`]; freed when the last reference
+/// goes, after `security_secns_free()` has told every LSM. A node keeps its
+/// parent alive.
 ///
 /// # Invariants
 ///
@@ -116,13 +109,25 @@ pub struct Node<T> {
 }
 
 impl<T: Send + Sync> Node<T> {
-    /// Makes a namespace with `id`, a child of `parent` (the initial
-    /// namespace when `None`), with an LSM blob: `ENOMEM` if an allocation
-    /// fails, `EOVERFLOW` if the parent is as deep as can be. Nothing is left
-    /// behind on failure.
+    /// Makes the initial namespace: id 0, depth 0, no parent. Only once:
+    /// `EEXIST` afterwards.
+    pub fn initial(data: T) -> Result<Arc<Self>> {
+        if INITIAL_MADE.xchg(true, Relaxed) {
+            return Err(EEXIST);
+        }
+        Self::new(0, None, data)
+    }
+
+    /// Makes a child of `parent` with a new id: `ENOMEM` if an allocation
+    /// fails, `EOVERFLOW` if the parent is as deep as can be. Nothing is
+    /// left behind on failure (an id may be skipped).
     ///
-    /// The LSMs have not been asked yet: see [`SecNs::security_task_init`].
-    pub fn new(id: u64, parent: Option<Arc<Self>>, data: T) -> Result<Arc<Self>> {
+    /// The LSMs have not been asked yet: see [`Node::security_task_init`].
+    pub fn new_child(parent: &Arc<Self>, data: T) -> Result<Arc<Self>> {
+        Self::new(NEXT_ID.fetch_add(1, Relaxed), Some(parent.clone()), data)
+    }
+
+    fn new(id: u64, parent: Option<Arc<Self>>, data: T) -> Result<Arc<Self>> {
         let (depth, parent_ptr) = match &parent {
             Some(p) => (p.ns.depth().checked_add(1).ok_or(EOVERFLOW)?, p.ns.as_ptr()),
             None => (0, core::ptr::null_mut()),
@@ -136,7 +141,7 @@ impl<T: Send + Sync> Node<T> {
         // SAFETY: `raw` is valid for the call.
         to_result(unsafe { bindings::security_secns_alloc(&mut raw) })?;
         // From here on `drop` frees the blob, also if the allocation of the
-        // node fails (the initialiser is dropped with the value).
+        // node fails (the value is dropped then).
         Ok(Arc::new(
             // INVARIANT: `raw` holds `parent`'s namespace, which the node
             // keeps alive, and the blob just allocated.
@@ -147,6 +152,26 @@ impl<T: Send + Sync> Node<T> {
             },
             GFP_KERNEL_ACCOUNT,
         )?)
+    }
+
+    /// Asks the LSMs whether the current task may create this namespace,
+    /// C `security_task_secns_init()`: `EPERM` without `CAP_MAC_ADMIN` in
+    /// the initial user namespace, or the error of the first LSM that
+    /// refuses. Each LSM may set up its state for the namespace.
+    pub fn security_task_init(&self) -> Result {
+        let cred = Credential::current();
+        // SAFETY: both pointers are valid for the call.
+        to_result(unsafe { bindings::security_task_secns_init(cred.as_ptr(), self.ns.as_ptr()) })
+    }
+
+    /// Asks the LSMs whether the current task may enter this namespace, C
+    /// `security_task_secns_unshare()`: `EPERM` without `CAP_MAC_ADMIN` in
+    /// the initial user namespace, or the error of the first LSM that
+    /// refuses.
+    pub fn security_task_unshare(&self) -> Result {
+        let cred = Credential::current();
+        // SAFETY: both pointers are valid for the call.
+        to_result(unsafe { bindings::security_task_secns_unshare(cred.as_ptr(), self.ns.as_ptr()) })
     }
 }
 
@@ -196,7 +221,8 @@ pub trait Accessors {
     /// The security namespace of `cred`, C `secns_of_cred()`.
     fn of_cred(cred: &Credential) -> Option<&SecNs>;
 
-    /// The pending namespace of `task`, C `secns_pending()`.
+    /// The pending namespace of `task`, C `secns_pending()`; called for the
+    /// current task only, in any context (also interrupts).
     fn pending(task: &Task) -> Option<Arc<Node<Self::Data>>>;
 }
 
@@ -213,19 +239,24 @@ pub unsafe fn of_cred<A: Accessors>(cred: *const bindings::cred) -> *mut binding
     A::of_cred(cred).map_or(core::ptr::null_mut(), SecNs::as_ptr)
 }
 
-/// C `secns_pending()` with the accessors of `A`.
+/// C `secns_pending()` with the accessors of `A`: NULL, with a warning,
+/// for a task other than the current one.
 ///
 /// # Safety
 ///
 /// `task` is valid for the call.
 #[doc(hidden)]
 pub unsafe fn pending<A: Accessors>(task: *mut bindings::task_struct) -> *mut bindings::secns {
+    // Only the current task keeps its pending namespace alive for the
+    // caller: it enters or drops it only itself, not during the call.
+    if crate::warn_on!(task != Task::current_raw()) {
+        return core::ptr::null_mut();
+    }
     // SAFETY: `Task` is a transparent wrapper of `struct task_struct`, which
     // is valid for the call (safety requirements).
     let task = unsafe { &*task.cast::<Task>() };
-    // The reference taken by `pending` is dropped before C gets the pointer:
-    // `include/linux/secns.h` requires `task` to be current, which keeps its
-    // pending namespace alive until it enters or drops it itself.
+    // The reference taken by `pending` is dropped before C gets the pointer;
+    // the current task keeps the namespace alive (see above).
     A::pending(task).map_or(core::ptr::null_mut(), |ns| ns.secns().as_ptr())
 }
 
@@ -253,8 +284,7 @@ macro_rules! secns_accessors {
             ///
             /// # Safety
             ///
-            /// `task` is valid for the call and is the current task
-            /// (`include/linux/secns.h`).
+            /// `task` is valid for the call (`include/linux/secns.h`).
             #[no_mangle]
             unsafe extern "C" fn secns_pending(
                 task: *mut $crate::bindings::task_struct,
@@ -269,22 +299,6 @@ macro_rules! secns_accessors {
 #[macros::kunit_tests(rust_kernel_lsm_secns)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_node_links_to_its_parent() -> Result {
-        let root = Node::new(5, None, ())?;
-        let child = Node::new(6, Some(root.clone()), ())?;
-        assert_eq!((root.id(), root.depth()), (5, 0));
-        assert!(root.secns().parent().is_none());
-        assert_eq!((child.id(), child.depth()), (6, 1));
-        assert_eq!(child.secns().parent().map(SecNs::id), Some(5));
-        assert!(child.parent().is_some_and(|p| Arc::ptr_eq(p, &root)));
-        assert_eq!(
-            child.secns().parent().map(SecNs::as_ptr),
-            Some(root.secns().as_ptr())
-        );
-        Ok(())
-    }
 
     #[cfg(CONFIG_SECURITY_SECNS)]
     #[test]
