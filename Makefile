@@ -21,7 +21,7 @@ endif
 H := harness
 STEP := $(H)/step
 
-.PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest fmt \
+.PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest stress fmt \
 	cargo lint clean distclean
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo '  kunit         kunit.py run with security/secns/.kunitconfig'
 	@echo '  userspace     static test programs and the VM initramfs'
 	@echo '  vmtest        boot the kernel and run the in-VM tests (TAP)'
+	@echo '  stress        a KASAN/UBSAN/kmemleak/lockdep kernel: KUnit, stress and fuzz runs'
 	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
 	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
@@ -73,6 +74,9 @@ userspace: source
 vmtest: kernel userspace
 	@STEP_WHAT="booting the VM and running the in-VM tests" $(STEP) vmtest tests/run-vm test
 
+stress: overlay userspace
+	@STEP_WHAT="the checker kernel: KUnit, stress and fuzz runs" $(STEP) stress $(H)/stress
+
 run: kernel userspace
 	@echo '==> run        booting the secns kernel (QEMU, serial console)'
 	@tests/run-vm demo
@@ -88,7 +92,7 @@ lint: overlay
 	@STEP_WHAT="checkpatch --strict and rustfmtcheck" $(STEP) lint $(H)/lint-kernel
 
 clean:
-	rm -rf $(SECNS_CACHE)/build
+	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress
 
 distclean:
 	rm -rf $(SECNS_CACHE)

@@ -6,8 +6,8 @@ REPO=$(cd "$HARNESS/.." && pwd)
 CACHE=${SECNS_CACHE:-/var/cache/secns}
 ROOT=${SECNS_CHROOT:-$CACHE/root}   # the Debian toolchain chroot
 LINUX=$CACHE/linux        # pristine-then-overlaid kernel tree (a git repo)
-BUILD=$CACHE/build        # kernel build directory (O=)
-LOGS=$CACHE/logs
+BUILD=${SECNS_BUILD:-$CACHE/build} # kernel build directory (O=)
+LOGS=${SECNS_LOGS:-$CACHE/logs}
 
 # The pinned kernel source: the Makefile says which.
 KERNEL_PKG=${KERNEL_PKG:-$(sed -n 's/^KERNEL_PKG *:= *//p' "$REPO/Makefile")}

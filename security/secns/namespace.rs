@@ -228,10 +228,13 @@ mod tests {
         *blob::cred_mut::<Secns>(&mut new).ok_or(EINVAL)? = Effective::new(child);
         assert_eq!(limits::count(), base + 1);
         // Aborting the credentials frees them (after an RCU grace period),
-        // and the `cred_free` hook drops the blob exactly once.
+        // and the `cred_free` hook drops the blob exactly once; the
+        // namespace goes with it, and every LSM hears of it once.
+        let frees = crate::test_lsm::SECOND.frees.load(Relaxed);
         drop(new);
         rcu_barrier();
         assert_eq!(limits::count(), base);
+        assert_eq!(crate::test_lsm::SECOND.frees.load(Relaxed), frees + 1);
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 //! - no argument: the tests for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
 //!   secns boot parameters (see `tests/run-vm`);
+//! - `stress`: the stress and fuzz runs, for the stress kernel;
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
@@ -15,6 +16,7 @@
 mod cli;
 mod limits;
 mod registration;
+mod stress;
 mod sys;
 mod tap;
 mod unshare;
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         .concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
+        Some("stress") => stress::TESTS.to_vec(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {
             eprintln!("secns-vmtest: unknown argument {other:?}");
