@@ -115,7 +115,11 @@ fn wait_all(pids: Vec<libc::pid_t>) -> u64 {
     failed
 }
 
+/// The count before the runs: every run ends with the count back there.
+static BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn kmemleak_clear() -> Outcome {
+    BASE.store(read_u64("count")?, std::sync::atomic::Ordering::Relaxed);
     if !std::path::Path::new(KMEMLEAK).exists() {
         std::fs::create_dir_all("/sys/kernel/debug").map_err(|e| e.to_string())?;
         let c = |s: &str| std::ffi::CString::new(s).unwrap_or_default();
@@ -187,6 +191,7 @@ fn worker(i: u64) -> Outcome {
                 let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
                 drop(tx);
                 let _ = t.join();
+                sys::wait_single_threaded();
                 match r {
                     Err(libc::EINVAL) => Ok(()),
                     other => {
@@ -234,7 +239,8 @@ fn watcher(_: u64) -> Outcome {
 }
 
 fn random_operations() -> Outcome {
-    let base = read_u64("count")?;
+    let base = BASE.load(std::sync::atomic::Ordering::Relaxed);
+    back_to(base)?;
     let (maxns, depth) = (read_u64("maxns")?, read_u64("maxnsdepth")?);
     write_limit("maxns", base + 8)?;
     write_limit("maxnsdepth", 4)?;
@@ -266,7 +272,7 @@ fn fuzz_one(rng: &mut Rng) -> Result<bool, String> {
         } else {
             rng.next()
         };
-        let mut size = rng.below(300) as u32;
+        let mut size = rng.below(257) as u32; // at most `buf`'s 256 bytes
         let flags = [0, 0, sys::LSM_FLAG_SINGLE, rng.next() as u32][rng.below(4) as usize];
         let ptr = if rng.below(6) == 0 {
             std::ptr::null_mut()
@@ -320,7 +326,8 @@ fn fuzz_one(rng: &mut Rng) -> Result<bool, String> {
 }
 
 fn fuzz() -> Outcome {
-    let base = read_u64("count")?;
+    let base = BASE.load(std::sync::atomic::Ordering::Relaxed);
+    back_to(base)?;
     let fuzzer = |i: u64| -> Outcome {
         let mut rng = Rng::new(0xf022 + i);
         let mut accepted = 0;

@@ -237,3 +237,16 @@ pub fn secns_info() -> Result<Info, String> {
     }
     Err(format!("no secns entry among {n}"))
 }
+
+/// Waits until the calling process has one thread left: a joined thread
+/// can still be in the thread group for a moment after `join` returns
+/// (it is released after it woke the joiner), and until then the kernel
+/// counts the process as multi-threaded.
+pub fn wait_single_threaded() {
+    for _ in 0..1000 {
+        match std::fs::read_dir("/proc/self/task").map(Iterator::count) {
+            Ok(n) if n > 1 => std::thread::sleep(std::time::Duration::from_millis(1)),
+            _ => return,
+        }
+    }
+}

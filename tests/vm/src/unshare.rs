@@ -420,6 +420,7 @@ fn threads_einval() -> Outcome {
         let res = unshare();
         drop(tx);
         let _ = t.join();
+        sys::wait_single_threaded();
         expect_err("UNSHARE with two threads", res, libc::EINVAL)?;
         check(count()? == base && sys::secns_info()?.depth == 0, || {
             "state changed".into()

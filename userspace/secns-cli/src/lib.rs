@@ -76,11 +76,11 @@ secns run --setup 'load-policy --ns \"$SECNS_PENDING_ID\"' -- /sbin/init"
     Limits {
         /// The most non-initial security namespaces alive at once
         /// (0 to 2147483647).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=2147483647))]
         maxns: Option<u32>,
         /// The deepest security namespace allowed; the initial one has
         /// depth 0 (0 to 32).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=32))]
         maxnsdepth: Option<u32>,
     },
 }
@@ -245,14 +245,17 @@ fn run(setup: &[String], program: &[OsString]) -> ExitCode {
             Err(e) => format!("could not run /bin/sh: {e}"),
         };
         return abort_and_fail(format!(
-            "setup command {} ({cmd:?}) failed ({why}); pending namespace {pending} dropped",
+            "setup command {} ({cmd:?}) failed ({why}); PROGRAM not run",
             n + 1
         ));
     }
     if let Err(e) = secns::unshare() {
         return abort_and_fail(e);
     }
-    let err = Command::new(prog).args(args).exec();
+    let err = Command::new(prog)
+        .args(args)
+        .env_remove("SECNS_PENDING_ID")
+        .exec();
     let code = match err.kind() {
         std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
         _ => EXIT_CANNOT_EXEC,
@@ -265,12 +268,13 @@ fn run(setup: &[String], program: &[OsString]) -> ExitCode {
 
 /// Drops the pending namespace (if any) and fails with `e`.
 fn abort_and_fail(e: impl std::fmt::Display) -> ExitCode {
-    if let Err(a) = secns::abort() {
-        if a.errno() != libc::ENOENT {
-            eprintln!("secns: {a}");
-        }
+    eprintln!("secns: {e}");
+    match secns::abort() {
+        Ok(()) => eprintln!("secns: the pending namespace was dropped"),
+        Err(a) if a.errno() == libc::ENOENT => {}
+        Err(a) => eprintln!("secns: {a}"),
     }
-    fail(e, EXIT_FAILED)
+    ExitCode::from(EXIT_FAILED)
 }
 
 #[cfg(test)]
@@ -318,6 +322,9 @@ mod tests {
             }
         ));
         assert!(parse(&["secns", "limits", "--maxnsdepth", "-1"]).is_err());
+        // Out of range before anything is written.
+        assert!(parse(&["secns", "limits", "--maxns", "1", "--maxnsdepth", "33"]).is_err());
+        assert!(parse(&["secns", "limits", "--maxns", "2147483648"]).is_err());
         assert!(parse(&["secns", "limits", "--maxns", "x"]).is_err());
     }
 

@@ -112,8 +112,11 @@ impl Error {
         let e = self.errno;
         let s = match (self.op, e) {
             (_, libc::ENOSYS) => "this kernel has no LSM system calls (Linux 6.8 or later needed)",
-            (Op::SetMaxns | Op::SetMaxnsdepth, libc::EPERM | libc::EACCES) => {
-                "CAP_MAC_ADMIN is needed to change the limits"
+            (Op::SetMaxns | Op::SetMaxnsdepth, libc::EPERM) => {
+                "CAP_MAC_ADMIN in the initial user namespace is needed to change the limits"
+            }
+            (Op::ReadLimits | Op::SetMaxns | Op::SetMaxnsdepth, libc::EACCES) => {
+                "the file permissions of /sys/kernel/security/secns do not allow it"
             }
             (Op::SetMaxns | Op::SetMaxnsdepth, libc::EINVAL) => {
                 "the value is out of range (maxns: 0 to 2147483647, maxnsdepth: 0 to 32)"
@@ -126,8 +129,8 @@ impl Error {
                 "this kernel has no security namespaces (secns is not built in or not in lsm=)"
             }
             (Op::Init | Op::Unshare, libc::EPERM) => {
-                "the caller lacks CAP_MAC_ADMIN, or an LSM (for example lockdown) refused \
-                 the namespace"
+                "the caller lacks CAP_MAC_ADMIN in the initial user namespace, or an LSM \
+                 (for example lockdown) refused the namespace"
             }
             (Op::Init | Op::Unshare, libc::ENOSPC) => {
                 return match self.limit {
@@ -152,6 +155,13 @@ impl Error {
             (Op::Abort, libc::ENOENT) => "no security namespace is pending",
             (_, libc::E2BIG) => "the kernel does not know part of the request (newer uapi?)",
             (_, libc::ENOMEM) => "out of memory",
+            // secns itself returns none of the others: a stacked LSM refused.
+            (Op::Init | Op::Unshare, _) => {
+                return format!(
+                    "a stacked LSM refused the namespace: {}",
+                    std::io::Error::from_raw_os_error(e)
+                )
+            }
             _ => return std::io::Error::from_raw_os_error(e).to_string(),
         };
         s.to_string()
@@ -198,7 +208,8 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "creating a security namespace (LSM_ATTR_UNSHARE_INIT) failed: the caller lacks \
-             CAP_MAC_ADMIN, or an LSM (for example lockdown) refused the namespace (EPERM)"
+             CAP_MAC_ADMIN in the initial user namespace, or an LSM (for example lockdown) \
+             refused the namespace (EPERM)"
         );
         let e = Error::new(Op::Unshare, libc::EINVAL);
         assert!(e.to_string().contains("more than one thread"));
@@ -211,6 +222,10 @@ mod tests {
         assert!(e.to_string().contains("no security namespaces"));
         let e = Error::new(Op::SetMaxns, libc::EINVAL);
         assert!(e.to_string().contains("out of range"));
+        let e = Error::new(Op::Unshare, libc::EACCES);
+        assert!(e
+            .to_string()
+            .contains("a stacked LSM refused the namespace"));
         let e = Error::new(Op::Status, 9999);
         assert!(e.to_string().ends_with("(errno 9999)"));
     }

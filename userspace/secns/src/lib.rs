@@ -119,11 +119,14 @@ fn which_limit() -> Option<LimitHit> {
             depth,
             maxnsdepth: limits.maxnsdepth,
         })
-    } else {
+    } else if limits.count >= limits.maxns {
         Some(LimitHit::Count {
             count: limits.count,
             maxns: limits.maxns,
         })
+    } else {
+        // Freed meanwhile, or an LSM refused with ENOSPC: cannot tell.
+        None
     }
 }
 

@@ -5,9 +5,20 @@
 
 use crate::uapi::LsmCtxHeader;
 
-// The numbers of the LSM syscalls are the same on every architecture that
-// has them (the common syscall table of Linux 6.8); the `libc` crate does
-// not define them yet.
+// The numbers of the LSM syscalls in the common syscall table of Linux 6.8,
+// which these architectures use; the `libc` crate does not define them yet.
+// (Alpha, MIPS and x32 number them differently.)
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_pointer_width = "64"),
+    target_arch = "x86",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "riscv64",
+    target_arch = "loongarch64",
+    target_arch = "powerpc64",
+    target_arch = "s390x",
+)))]
+compile_error!("the LSM syscall numbers of this architecture are not known here");
 const SYS_LSM_GET_SELF_ATTR: libc::c_long = 459;
 const SYS_LSM_SET_SELF_ATTR: libc::c_long = 460;
 const SYS_LSM_LIST_MODULES: libc::c_long = 461;
@@ -44,14 +55,19 @@ pub fn lsm_set_self_attr(attr: u32, buf: &[u8], size: u32, flags: u32) -> Result
 /// With `LSM_FLAG_SINGLE` the caller puts the wanted LSM id into the first
 /// header of `buf` beforehand. An empty `buf` is a size query (NULL `ctx`).
 pub fn lsm_get_self_attr(attr: u32, buf: &mut [u8], flags: u32) -> (Result<u32, i32>, u32) {
+    // With a flag the kernel reads a whole `lsm_ctx` header from `buf`.
+    if flags != 0 && buf.len() < core::mem::size_of::<LsmCtxHeader>() {
+        return (Err(libc::EINVAL), 0);
+    }
     let mut size = u32::try_from(buf.len()).unwrap_or(u32::MAX);
     let ctx = if buf.is_empty() {
         std::ptr::null_mut()
     } else {
         buf.as_mut_ptr()
     };
-    // SAFETY: `ctx` is NULL or writable for `size` bytes; `size` is a valid
-    // `u32` the kernel updates.
+    // SAFETY: `ctx` is NULL or readable and writable for `size` bytes, at
+    // least a header when a flag is given; `size` is a valid `u32` the
+    // kernel updates.
     let r = ret(unsafe { libc::syscall(SYS_LSM_GET_SELF_ATTR, attr, ctx, &mut size, flags) });
     (r, size)
 }
