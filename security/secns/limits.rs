@@ -74,11 +74,28 @@ pub(crate) fn reserve(depth: u32) -> Result<Reservation> {
     }
 }
 
-/// Sets both limits, for the KUnit tests.
+/// Both limits set for a KUnit test, and put back when dropped, however
+/// the test ends.
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
-pub(crate) fn set_for_test(maxns: u32, maxnsdepth: u32) {
-    MAXNS.store(maxns, Relaxed);
-    MAXNSDEPTH.store(maxnsdepth, Relaxed);
+pub(crate) struct TestLimits(u32, u32);
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl TestLimits {
+    /// Sets `maxns` and `maxnsdepth`, remembering the values they replace.
+    pub(crate) fn set(maxns: u32, maxnsdepth: u32) -> Self {
+        let saved = Self(MAXNS.load(Relaxed), MAXNSDEPTH.load(Relaxed));
+        MAXNS.store(maxns, Relaxed);
+        MAXNSDEPTH.store(maxnsdepth, Relaxed);
+        saved
+    }
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Drop for TestLimits {
+    fn drop(&mut self) {
+        MAXNS.store(self.0, Relaxed);
+        MAXNSDEPTH.store(self.1, Relaxed);
+    }
 }
 
 /// Applies the boot parameters `secns.maxns=` and `secns.maxnsdepth=`; a

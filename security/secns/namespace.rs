@@ -126,6 +126,7 @@ impl TaskBlob for Pending {
 #[kunit_tests(secns_namespace)]
 mod tests {
     use super::*;
+    use crate::limits::TestLimits;
     use crate::Secns;
     use kernel::cred::NewCredential;
     use kernel::lsm::blob;
@@ -141,21 +142,6 @@ mod tests {
             .clone();
         assert_eq!(ns.id(), 0);
         Ok(ns)
-    }
-
-    /// Restores the limits when a test ends, however it ends.
-    struct Limits(u32, u32);
-
-    impl Limits {
-        fn save() -> Self {
-            Self(limits::maxns(), limits::maxnsdepth())
-        }
-    }
-
-    impl Drop for Limits {
-        fn drop(&mut self) {
-            limits::set_for_test(self.0, self.1);
-        }
     }
 
     #[test]
@@ -179,9 +165,8 @@ mod tests {
 
     #[test]
     fn exactly_maxns_namespaces_fit() -> Result {
-        let _restore = Limits::save();
         let base = limits::count();
-        limits::set_for_test(base + 3, limits::DEPTH_MAX);
+        let _limits = TestLimits::set(base + 3, limits::DEPTH_MAX);
         let root = root()?;
         let mut kept = KVec::new();
         for _ in 0..3 {
@@ -190,7 +175,7 @@ mod tests {
         assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         // Lowering the limit below the count refuses new ones, keeps the rest.
-        limits::set_for_test(base + 1, limits::DEPTH_MAX);
+        let _lowered = TestLimits::set(base + 1, limits::DEPTH_MAX);
         assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         drop(kept);
@@ -200,9 +185,8 @@ mod tests {
 
     #[test]
     fn depth_maxnsdepth_fits_and_deeper_fails() -> Result {
-        let _restore = Limits::save();
         let base = limits::count();
-        limits::set_for_test(limits::maxns(), 2);
+        let _limits = TestLimits::set(limits::maxns(), 2);
         let root = root()?;
         let one = new_child(&root)?;
         let two = new_child(&one)?;
@@ -250,10 +234,9 @@ mod tests {
         static REFUSED: Atomic<u32> = Atomic::new(0);
         static WRONG: Atomic<u32> = Atomic::new(0);
 
-        let _restore = Limits::save();
         let base = limits::count();
         let max = base + 3;
-        limits::set_for_test(max, limits::DEPTH_MAX);
+        let _limits = TestLimits::set(max, limits::DEPTH_MAX);
         let root = root()?;
         let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         LEFT.store(WORKERS, Relaxed);

@@ -153,7 +153,7 @@ pub(crate) fn info() -> Result<[u8; INFO_SIZE]> {
 #[kunit_tests(secns_unshare)]
 mod tests {
     use super::*;
-    use crate::limits;
+    use crate::limits::{self, TestLimits};
     use crate::namespace::Pending;
     use crate::test_lsm::{Veto, FIRST, SECOND};
     use kernel::lsm::secns::Accessors;
@@ -213,23 +213,6 @@ mod tests {
                 new.commit();
             }
             rcu_barrier();
-        }
-    }
-
-    /// Restores the limits when dropped.
-    struct Limits(u32, u32);
-
-    impl Limits {
-        fn set(maxns: u32, maxnsdepth: u32) -> Self {
-            let saved = Self(limits::maxns(), limits::maxnsdepth());
-            limits::set_for_test(maxns, maxnsdepth);
-            saved
-        }
-    }
-
-    impl Drop for Limits {
-        fn drop(&mut self) {
-            limits::set_for_test(self.0, self.1);
         }
     }
 
@@ -353,7 +336,7 @@ mod tests {
     fn the_depth_limit_is_enospc() -> Result {
         let base = limits::count();
         let _restore = Restore::save()?;
-        let _limits = Limits::set(limits::maxns(), 1);
+        let _limits = TestLimits::set(limits::maxns(), 1);
         unshare(0)?;
         assert_eq!(info_now()?.depth, 1);
         assert_eq!(init(0), Err(ENOSPC));
@@ -369,10 +352,10 @@ mod tests {
     fn the_count_limit_is_enospc() -> Result {
         let base = limits::count();
         let _restore = Restore::save()?;
-        let _limits = Limits::set(base + 1, limits::maxnsdepth());
+        let _limits = TestLimits::set(base + 1, limits::maxnsdepth());
         init(0)?;
         init(ABORT)?;
-        let _limits = Limits::set(base, limits::maxnsdepth());
+        let _limits = TestLimits::set(base, limits::maxnsdepth());
         assert_eq!(init(0), Err(ENOSPC));
         assert_eq!(unshare(0), Err(ENOSPC));
         assert_eq!(limits::count(), base);
