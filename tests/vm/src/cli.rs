@@ -1,6 +1,7 @@
 //! The `secns` command end to end, as a runtime or an operator runs it.
 
 use crate::sys;
+use crate::sys::count;
 use crate::tap::{check, Outcome, Test};
 use std::process::{Command, Output};
 
@@ -52,22 +53,9 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn count() -> Result<u64, String> {
-    let s = std::fs::read_to_string("/sys/kernel/security/secns/count")
-        .map_err(|e| format!("count: {e}"))?;
-    s.trim().parse().map_err(|e| format!("count {s:?}: {e}"))
-}
-
-/// Waits for the count to be `base` again (credentials are freed after an
-/// RCU grace period).
+/// Waits for the count to be `base` again.
 fn back_to(base: u64) -> Outcome {
-    for _ in 0..250 {
-        if count()? == base {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    Err(format!("count {} instead of {base}", count()?))
+    sys::count_back_to(base, std::time::Duration::from_secs(5))
 }
 
 fn status() -> Outcome {
@@ -170,27 +158,8 @@ fn exec_errors() -> Outcome {
     back_to(base)
 }
 
-/// Restores a limit file when dropped.
-struct Restore(&'static str, String);
-
-impl Restore {
-    fn save(name: &'static str) -> Result<Self, String> {
-        let path = format!("/sys/kernel/security/secns/{name}");
-        Ok(Self(
-            name,
-            std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?,
-        ))
-    }
-}
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        let _ = std::fs::write(format!("/sys/kernel/security/secns/{}", self.0), &self.1);
-    }
-}
-
 fn limit_message() -> Outcome {
-    let _restore = Restore::save("maxnsdepth")?;
+    let _restore = sys::Limit::save("maxnsdepth")?;
     let out = secns(&["limits", "--maxnsdepth", "0"])?;
     check(out.status.success(), || {
         format!("limits: exit {}", out.status)
@@ -207,8 +176,8 @@ fn limit_message() -> Outcome {
 }
 
 fn limits() -> Outcome {
-    let _a = Restore::save("maxns")?;
-    let _b = Restore::save("maxnsdepth")?;
+    let _a = sys::Limit::save("maxns")?;
+    let _b = sys::Limit::save("maxnsdepth")?;
     let out = secns(&["limits", "--maxns", "77", "--maxnsdepth", "5"])?;
     let t = text(&out.stdout);
     check(

@@ -5,6 +5,7 @@
 //! checkers' reports in the kernel log fail the run (tests/run-vm).
 
 use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use crate::sys::{read_secns_file as read_u64, write_limit};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
 
@@ -47,29 +48,12 @@ impl Rng {
     }
 }
 
-const DIR: &str = "/sys/kernel/security/secns";
 const KMEMLEAK: &str = "/sys/kernel/debug/kmemleak";
-
-fn read_u64(name: &str) -> Result<u64, String> {
-    let s = std::fs::read_to_string(format!("{DIR}/{name}")).map_err(|e| format!("{name}: {e}"))?;
-    s.trim().parse().map_err(|e| format!("{name} {s:?}: {e}"))
-}
-
-fn write_limit(name: &str, v: u64) -> Result<(), String> {
-    std::fs::write(format!("{DIR}/{name}"), format!("{v}\n"))
-        .map_err(|e| format!("{name}={v}: {e}"))
-}
 
 /// Waits (up to 10 s: the checkers make everything slow) for the count to
 /// be `base`.
 fn back_to(base: u64) -> Outcome {
-    for _ in 0..500 {
-        if read_u64("count")? == base {
-            return Ok(());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    Err(format!("count {} instead of {base}", read_u64("count")?))
+    sys::count_back_to(base, std::time::Duration::from_secs(10))
 }
 
 /// A process to fork: its number and what it runs.

@@ -1,7 +1,10 @@
 //! Raw LSM syscalls, so that the kernel's own answer is what tests assert.
 
-/// `LSM_ID_SECNS` from `include/uapi/linux/lsm.h`.
-pub const LSM_ID_SECNS: u64 = 114;
+pub use secns::uapi::SecnsInfo as Info;
+pub use secns::uapi::{
+    LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE, LSM_ID_SECNS, SECNS_ABORT,
+    SECNS_INFO_PENDING,
+};
 
 // x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl); the libc
 // crate does not have them for this architecture.
@@ -56,28 +59,17 @@ pub fn drop_cap_everywhere(cap: u32) -> Result<(), i32> {
     if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap), 0, 0, 0) } < 0 {
         return Err(errno());
     }
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: `header` and `data` are what capget(2) expects for version 3.
-    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
-        return Err(errno());
-    }
-    let (word, bit) = ((cap / 32) as usize, cap % 32);
-    data[word].effective &= !(1 << bit);
-    data[word].permitted &= !(1 << bit);
-    data[word].inheritable &= !(1 << bit);
-    // SAFETY: as above, for capset(2).
-    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
-        return Err(errno());
-    }
-    Ok(())
+    clear_cap(cap, true)
 }
 
 /// Removes `cap` from the calling thread's effective capabilities.
 pub fn drop_effective_cap(cap: u32) -> Result<(), i32> {
+    clear_cap(cap, false)
+}
+
+/// Clears `cap` in the effective set, and with `all` in the permitted and
+/// inheritable sets too (capget/capset).
+fn clear_cap(cap: u32, all: bool) -> Result<(), i32> {
     let mut header = CapHeader {
         version: CAPABILITY_VERSION_3,
         pid: 0,
@@ -87,8 +79,12 @@ pub fn drop_effective_cap(cap: u32) -> Result<(), i32> {
     if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
         return Err(errno());
     }
-    let (word, bit) = ((cap / 32) as usize, cap % 32);
-    data[word].effective &= !(1 << bit);
+    let (word, mask) = ((cap / 32) as usize, !(1u32 << (cap % 32)));
+    data[word].effective &= mask;
+    if all {
+        data[word].permitted &= mask;
+        data[word].inheritable &= mask;
+    }
     // SAFETY: as above, for capset(2).
     if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
         return Err(errno());
@@ -100,15 +96,6 @@ pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// `LSM_ATTR_UNSHARE` and `LSM_ATTR_UNSHARE_INIT` from `include/uapi/linux/lsm.h`.
-pub const LSM_ATTR_UNSHARE: u32 = 106;
-pub const LSM_ATTR_UNSHARE_INIT: u32 = 107;
-/// `LSM_FLAG_SINGLE`.
-pub const LSM_FLAG_SINGLE: u32 = 1;
-/// `SECNS_ABORT` from `include/uapi/linux/secns.h`.
-pub const SECNS_ABORT: u64 = 1;
-/// `SECNS_INFO_PENDING`.
-pub const SECNS_INFO_PENDING: u32 = 1;
 /// The size of `struct lsm_ctx` without its payload.
 pub const LSM_CTX_HEADER: usize = 32;
 
@@ -184,31 +171,6 @@ pub fn get_self_attr_raw(attr: u32, buf: *mut u8, size: &mut u32, flags: u32) ->
     }
 }
 
-/// `struct secns_info`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Info {
-    pub id: u64,
-    pub parent_id: u64,
-    pub pending_id: u64,
-    pub depth: u32,
-    pub flags: u32,
-}
-
-impl Info {
-    /// Decodes the 32 bytes of a `struct secns_info`.
-    pub fn decode(b: &[u8]) -> Option<Self> {
-        let u64_at = |i: usize| Some(u64::from_ne_bytes(b.get(i..i + 8)?.try_into().ok()?));
-        let u32_at = |i: usize| Some(u32::from_ne_bytes(b.get(i..i + 4)?.try_into().ok()?));
-        Some(Self {
-            id: u64_at(0)?,
-            parent_id: u64_at(8)?,
-            pending_id: u64_at(16)?,
-            depth: u32_at(24)?,
-            flags: u32_at(28)?,
-        })
-    }
-}
-
 /// The caller's `secns_info`: `lsm_get_self_attr(LSM_ATTR_UNSHARE)`, the
 /// entry whose id is `LSM_ID_SECNS`.
 pub fn secns_info() -> Result<Info, String> {
@@ -227,7 +189,7 @@ pub fn secns_info() -> Result<Info, String> {
             if ctx_len != 32 {
                 return Err(format!("secns_info ctx_len {ctx_len}, expected 32"));
             }
-            return Info::decode(&bytes[at + LSM_CTX_HEADER..at + LSM_CTX_HEADER + 32])
+            return Info::from_bytes(&bytes[at + LSM_CTX_HEADER..at + LSM_CTX_HEADER + 32])
                 .ok_or_else(|| "short secns_info".into());
         }
         at += len;
@@ -248,5 +210,67 @@ pub fn wait_single_threaded() {
             Ok(n) if n > 1 => std::thread::sleep(std::time::Duration::from_millis(1)),
             _ => return,
         }
+    }
+}
+
+/// The secns files in securityfs.
+const SECNS_DIR: &str = "/sys/kernel/security/secns";
+
+/// Reads the number in `/sys/kernel/security/secns/NAME`.
+pub fn read_secns_file(name: &str) -> Result<u64, String> {
+    let s = std::fs::read_to_string(format!("{SECNS_DIR}/{name}"))
+        .map_err(|e| format!("{name}: {e}"))?;
+    s.trim().parse().map_err(|e| format!("{name} {s:?}: {e}"))
+}
+
+/// Writes `value` to the limit `/sys/kernel/security/secns/NAME`.
+pub fn write_limit(name: &str, value: u64) -> Result<(), String> {
+    std::fs::write(format!("{SECNS_DIR}/{name}"), format!("{value}\n"))
+        .map_err(|e| format!("{name}={value}: {e}"))
+}
+
+/// The number of live security namespaces.
+pub fn count() -> Result<u64, String> {
+    read_secns_file("count")
+}
+
+/// Waits up to `limit` for the count to be `base` again (credentials are
+/// freed after an RCU grace period, not at the instant a process is reaped).
+pub fn count_back_to(base: u64, limit: std::time::Duration) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    loop {
+        let now = count()?;
+        if now == base {
+            return Ok(());
+        }
+        if start.elapsed() > limit {
+            return Err(format!("count is {now}, baseline {base}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A limit file put back to its old content when dropped.
+pub struct Limit(&'static str, String);
+
+impl Limit {
+    /// Remembers the limit `name`.
+    pub fn save(name: &'static str) -> Result<Self, String> {
+        let old = std::fs::read_to_string(format!("{SECNS_DIR}/{name}"))
+            .map_err(|e| format!("{name}: {e}"))?;
+        Ok(Self(name, old))
+    }
+
+    /// Remembers the limit `name`, then sets it to `value`.
+    pub fn set(name: &'static str, value: u64) -> Result<Self, String> {
+        let saved = Self::save(name)?;
+        write_limit(name, value)?;
+        Ok(saved)
+    }
+}
+
+impl Drop for Limit {
+    fn drop(&mut self) {
+        let _ = std::fs::write(format!("{SECNS_DIR}/{}", self.0), &self.1);
     }
 }

@@ -3,10 +3,11 @@
 //! forked child, and the parent checks that the count of namespaces is back
 //! to its baseline once the child is gone.
 
+use crate::sys::count;
 use crate::sys::{self, Info, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const TESTS: &[Test] = &[
     Test {
@@ -122,27 +123,9 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[
     },
 ];
 
-const COUNT: &str = "/sys/kernel/security/secns/count";
-
-fn count() -> Result<u64, String> {
-    let s = std::fs::read_to_string(COUNT).map_err(|e| format!("reading count: {e}"))?;
-    s.trim().parse().map_err(|e| format!("count {s:?}: {e}"))
-}
-
-/// Waits until the count is `base` again (credentials are freed after an
-/// RCU grace period, so not at the instant the child is reaped).
+/// Waits until the count is `base` again.
 fn back_to(base: u64) -> Outcome {
-    let start = Instant::now();
-    loop {
-        let now = count()?;
-        if now == base {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(5) {
-            return Err(format!("count is {now}, baseline {base}"));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    sys::count_back_to(base, Duration::from_secs(5))
 }
 
 /// Runs `f` in a forked child; fails with what the child printed.
@@ -430,28 +413,11 @@ fn threads_einval() -> Outcome {
     })
 }
 
-struct Limit(&'static str, String);
-
-impl Limit {
-    fn set(name: &'static str, value: u64) -> Result<Self, String> {
-        let path = format!("/sys/kernel/security/secns/{name}");
-        let old = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-        std::fs::write(&path, format!("{value}\n")).map_err(|e| format!("{name}={value}: {e}"))?;
-        Ok(Self(name, old))
-    }
-}
-
-impl Drop for Limit {
-    fn drop(&mut self) {
-        let _ = std::fs::write(format!("/sys/kernel/security/secns/{}", self.0), &self.1);
-    }
-}
-
 fn limits_enospc() -> Outcome {
     in_child(|| {
         // Depth: exactly maxnsdepth deep succeeds, one more does not.
         {
-            let _depth = Limit::set("maxnsdepth", 2)?;
+            let _depth = sys::Limit::set("maxnsdepth", 2)?;
             ok("UNSHARE to depth 1", unshare())?;
             ok("UNSHARE to depth 2", unshare())?;
             let base = count()?;
@@ -463,7 +429,7 @@ fn limits_enospc() -> Outcome {
         }
         // Count: exactly maxns live namespaces, then ENOSPC.
         let base = count()?;
-        let _maxns = Limit::set("maxns", base + 1)?;
+        let _maxns = sys::Limit::set("maxns", base + 1)?;
         ok("UNSHARE_INIT up to maxns", init())?;
         ok("UNSHARE", unshare())?;
         expect_err("UNSHARE_INIT beyond maxns", init(), libc::ENOSPC)?;
