@@ -163,6 +163,17 @@ impl UserNamespace {
         unsafe { &*(*cred.as_ptr()).user_ns.cast::<Self>() }
     }
 
+    /// Borrows the user namespace at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live user namespace that lives at least for `'a`.
+    pub unsafe fn from_ptr<'a>(ptr: *const bindings::user_namespace) -> &'a Self {
+        // SAFETY: `UserNamespace` is a transparent wrapper, and the
+        // namespace lives for `'a` (safety requirements).
+        unsafe { &*ptr.cast() }
+    }
+
     /// Returns a raw pointer to the namespace.
     pub fn as_ptr(&self) -> *mut bindings::user_namespace {
         self.0.get()
@@ -178,6 +189,7 @@ pub fn ns_capable(ns: &UserNamespace, cap: Capability) -> bool {
     unsafe { bindings::ns_capable(ns.as_ptr(), cap.as_raw()) }
 }
 
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_capability)]
 mod tests {
     use super::*;

@@ -5,20 +5,24 @@
 //! C headers: [`include/linux/lsm_hooks.h`](srctree/include/linux/lsm_hooks.h),
 //! [`include/linux/lsm_hook_defs.h`](srctree/include/linux/lsm_hook_defs.h).
 //!
-//! An LSM is a type that implements [`Lsm`]: its hooks are methods with safe
-//! arguments and [`Result`] returns, and the state it keeps in each `struct
-//! cred` and `struct task_struct` are Rust types ([`Lsm::CredBlob`],
-//! [`Lsm::TaskBlob`]). [`define_lsm!`](crate::define_lsm) registers it once, the way C's
-//! `DEFINE_LSM()` and `LSM_HOOK_INIT()` do: the `lsm_info` goes into
-//! `.lsm_info.init`, the init function into `.init.text`, the hook list is
-//! `__ro_after_init`, and the `extern "C"` adapters that turn the C
-//! arguments into safe ones and the `Result` into an errno are generated from
-//! the list of hook names (module [`hooks`]).
+//! An LSM is a type that implements [`Lsm`] (a [`#[vtable]`](vtable) trait):
+//! its hooks are methods with safe arguments and [`Result`] returns, and the
+//! state it keeps in each `struct cred`, `struct task_struct` and security
+//! namespace are Rust types ([`Lsm::CredBlob`], [`Lsm::TaskBlob`],
+//! [`Lsm::SecNsBlob`]). [`define_lsm!`](crate::define_lsm) registers it once,
+//! the way C's `DEFINE_LSM()` and `LSM_HOOK_INIT()` do: the `lsm_info` goes
+//! into `.lsm_info.init`, the init function into `.init.text`, the hook list
+//! is `__ro_after_init`. The hooks registered are exactly the methods the
+//! implementation defines (`Lsm::HAS_*`), each through an `extern "C"`
+//! adapter that turns the C arguments into safe ones and the `Result` into
+//! an errno (`rust/kernel/lsm/hooks.rs`): a hook cannot be implemented and not
+//! registered.
 //!
 //! The blob hooks (`cred_prepare`, `cred_transfer`, `cred_free`,
-//! `task_alloc`, `task_free`) are registered automatically when the LSM has
-//! a blob of that kind: each blob value is created by its trait's
-//! constructor and dropped exactly once when the object is freed.
+//! `task_alloc`, `task_free`, and `task_secns_init` and `secns_free` for the
+//! namespace blob) are registered automatically when the LSM has a blob of
+//! that kind: each blob value is created by its trait's constructor and
+//! dropped exactly once when the object is freed.
 //!
 //! # Examples
 //!
@@ -28,9 +32,11 @@
 //!
 //! struct Example;
 //!
+//! #[vtable]
 //! impl Lsm for Example {
 //!     type CredBlob = ();
 //!     type TaskBlob = ();
+//!     type SecNsBlob = ();
 //!
 //!     fn getselfattr(attr: u32, out: &mut CtxWriter<'_>) -> Result {
 //!         match attr {
@@ -44,12 +50,12 @@
 //!     Example,
 //!     name: "example",
 //!     id: 999,
-//!     hooks: [getselfattr],
 //! }
 //! ```
 
 use crate::{
     bindings,
+    capability::UserNamespace,
     cred::Credential,
     error::Result,
     ffi::c_int,
@@ -61,22 +67,26 @@ use crate::{
 
 pub mod blob;
 pub mod ctx;
-pub mod hooks;
+mod hooks;
 pub mod secns;
 
-pub use blob::{CredBlob, TaskBlob};
+pub use blob::{CredBlob, SecNsBlob, TaskBlob};
 pub use ctx::{CtxWriter, LsmCtx};
 pub use secns::SecNs;
 
 /// A Linux Security Module.
 ///
 /// Every hook has a default that behaves as if the LSM did not implement it;
-/// only the hooks named in [`define_lsm!`](crate::define_lsm) are registered.
+/// only the hooks the implementation defines are registered (it must be
+/// marked `#[vtable]`, which records them in `HAS_*` constants).
+#[vtable]
 pub trait Lsm: Sized + 'static {
     /// The LSM's state in each `struct cred`; `()` for none.
     type CredBlob: CredBlob;
     /// The LSM's state in each `struct task_struct`; `()` for none.
     type TaskBlob: TaskBlob;
+    /// The LSM's state in each security namespace; `()` for none.
+    type SecNsBlob: SecNsBlob;
 
     /// Initialises the LSM at boot, after its hooks and blobs are set up.
     ///
@@ -104,9 +114,23 @@ pub trait Lsm: Sized + 'static {
         Err(EOPNOTSUPP)
     }
 
+    /// The `capable` hook: may credentials `cred` use capability `cap` (a
+    /// `CAP_*` number) in the user namespace `ns`? `opts` are the C
+    /// `CAP_OPT_*` flags. An error refuses. Called in any context, very
+    /// often: must not sleep, and should be cheap.
+    fn capable(_cred: &Credential, _ns: &UserNamespace, _cap: i32, _opts: u32) -> Result {
+        Ok(())
+    }
+
+    /// The `bprm_committing_creds` hook: the current task is past the point
+    /// of no return of `execve(2)` and about to run `bprm`'s program with
+    /// its new credentials.
+    fn bprm_committing_creds(_bprm: &Binprm) {}
+
     /// The `task_secns_init` hook: may a task with credentials `cred`
     /// create the security namespace `ns`? An error refuses it, and reaches
-    /// the caller; the LSM may set up its state for `ns`.
+    /// the caller; the LSM may set up its state for `ns`. The LSM's
+    /// [`Lsm::SecNsBlob`] value for `ns` is made before this is called.
     fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
         Ok(())
     }
@@ -118,8 +142,37 @@ pub trait Lsm: Sized + 'static {
     }
 
     /// The `secns_free` hook: `ns` is being freed, also when it was refused
-    /// or this LSM never saw it. Can run in any context: must not sleep.
+    /// or this LSM never saw it. Runs in process context and may sleep; the
+    /// LSM's [`Lsm::SecNsBlob`] value for `ns` is dropped after it.
     fn secns_free(_ns: &SecNs) {}
+}
+
+/// The program of an `execve(2)` being loaded, C `struct linux_binprm`,
+/// borrowed.
+///
+/// # Invariants
+///
+/// Made only from a pointer the LSM framework passes to a hook, valid for
+/// the hook's call.
+#[repr(transparent)]
+pub struct Binprm(Opaque<bindings::linux_binprm>);
+
+impl Binprm {
+    /// Borrows the `struct linux_binprm` at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is valid for `'a`.
+    pub(crate) unsafe fn from_ptr<'a>(ptr: *const bindings::linux_binprm) -> &'a Self {
+        // SAFETY: `Binprm` is a transparent wrapper, and the pointee is
+        // valid for `'a` (safety requirements).
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The C pointer.
+    pub fn as_ptr(&self) -> *mut bindings::linux_binprm {
+        self.0.get()
+    }
 }
 
 /// What [`define_lsm!`](crate::define_lsm) adds to an [`Lsm`]: where its registration lives.
@@ -189,6 +242,7 @@ impl BlobSizes {
         let mut sizes: bindings::lsm_blob_sizes = unsafe { core::mem::zeroed() };
         sizes.lbs_cred = blob::size_of::<L::CredBlob>();
         sizes.lbs_task = blob::size_of::<L::TaskBlob>();
+        sizes.lbs_secns = blob::size_of::<L::SecNsBlob>();
         Self {
             sizes: Opaque::new(sizes),
             ready: AtomicFlag::new(false),
@@ -214,6 +268,12 @@ impl BlobSizes {
     /// The offset of this LSM's part of the task blob, once there is one.
     pub(crate) fn task_offset(&self) -> Option<usize> {
         self.offsets().map(|o| o.lbs_task as usize)
+    }
+
+    /// The offset of this LSM's part of the security namespace blob, once
+    /// there is one.
+    pub(crate) fn secns_offset(&self) -> Option<usize> {
+        self.offsets().map(|o| o.lbs_secns as usize)
     }
 }
 
@@ -253,54 +313,80 @@ impl LsmInfo {
     }
 }
 
-/// A function that fills in one `security_hook_list` entry (see [`hooks`]).
+/// A function that fills in one `security_hook_list` entry (see `hooks.rs`).
 #[doc(hidden)]
 pub type HookInit = unsafe fn(*mut bindings::security_hook_list);
 
+/// The number of hooks a Rust LSM can have.
+#[doc(hidden)]
+pub const HOOKS: usize = 12;
+
+/// The hooks of `L`, each with whether `L` needs it: the ones it implements
+/// and the ones its blobs need.
+fn hook_table<L: Registration>() -> [(bool, HookInit); HOOKS] {
+    let cred = !blob::is_empty::<L::CredBlob>();
+    let task = !blob::is_empty::<L::TaskBlob>();
+    let secns = !blob::is_empty::<L::SecNsBlob>();
+    [
+        (L::HAS_GETSELFATTR, hooks::getselfattr::<L> as HookInit),
+        (L::HAS_SETSELFATTR, hooks::setselfattr::<L> as HookInit),
+        (L::HAS_CAPABLE, hooks::capable::<L> as HookInit),
+        (
+            L::HAS_BPRM_COMMITTING_CREDS,
+            hooks::bprm_committing_creds::<L> as HookInit,
+        ),
+        (
+            L::HAS_TASK_SECNS_INIT || secns,
+            hooks::task_secns_init::<L> as HookInit,
+        ),
+        (
+            L::HAS_TASK_SECNS_UNSHARE,
+            hooks::task_secns_unshare::<L> as HookInit,
+        ),
+        (
+            L::HAS_SECNS_FREE || secns,
+            hooks::secns_free::<L> as HookInit,
+        ),
+        (cred, hooks::cred_prepare::<L> as HookInit),
+        (cred, hooks::cred_transfer::<L> as HookInit),
+        (cred, hooks::cred_free::<L> as HookInit),
+        (task, hooks::task_alloc::<L> as HookInit),
+        (task, hooks::task_free::<L> as HookInit),
+    ]
+}
+
 /// The hook list of one LSM, filled in at boot and `__ro_after_init`.
-///
-/// `N` bounds the number of hooks: those named in [`define_lsm!`](crate::define_lsm) plus the
-/// blob hooks.
 #[repr(transparent)]
 #[doc(hidden)]
-pub struct HookList<const N: usize>(Opaque<[bindings::security_hook_list; N]>);
+pub struct HookList(Opaque<[bindings::security_hook_list; HOOKS]>);
 
 // SAFETY: written once during boot by `init`, before any other CPU or task
 // can see it; read-only afterwards (and write-protected with the kernel's
 // read-only-after-init data).
-unsafe impl<const N: usize> Sync for HookList<N> {}
+unsafe impl Sync for HookList {}
 
-impl<const N: usize> HookList<N> {
+impl HookList {
     /// An empty list.
     pub const fn new() -> Self {
         Self(Opaque::zeroed())
     }
 }
 
-impl<const N: usize> Default for HookList<N> {
+impl Default for HookList {
     fn default() -> Self {
         Self::new()
     }
 }
-
-/// The number of blob hooks [`init`] may add to the named ones.
-#[doc(hidden)]
-pub const BLOB_HOOKS: usize = 5;
 
 /// Registers the LSM `L`: called by the `init` function of [`define_lsm!`](crate::define_lsm).
 ///
 /// # Safety
 ///
 /// Called once, by the LSM framework at boot (single-threaded, before any of
-/// `L`'s hooks can run), with the `'static` hook list of `L`, which
-/// `named.len() + BLOB_HOOKS` entries fit in.
+/// `L`'s hooks can run), with the `'static` hook list of `L`.
 #[doc(hidden)]
 #[inline(always)]
-pub unsafe fn init<L: Registration, const N: usize>(
-    list: &'static HookList<N>,
-    named: &[HookInit],
-    id: &'static LsmId,
-) -> c_int {
+pub unsafe fn init<L: Registration>(list: &'static HookList, id: &'static LsmId) -> c_int {
     // The LSM is enabled (the framework calls `init` for enabled LSMs only)
     // and its blob sizes are offsets now.
     L::blob_sizes().ready.store(true, Release);
@@ -314,20 +400,17 @@ pub unsafe fn init<L: Registration, const N: usize>(
 
     // Only an LSM that initialised gets its hooks.
     let entries = list.0.get().cast::<bindings::security_hook_list>();
-    let blob_hooks = blob::hooks::<L>();
     let mut n = 0;
-    for hook in Iterator::chain(named.iter(), blob_hooks.iter().flatten()) {
-        if n == N {
-            return EINVAL.to_errno();
-        }
-        // SAFETY: `n < N`, so the entry is within the list; nothing else
-        // accesses the list during boot (safety requirements).
+    for (_, hook) in hook_table::<L>().into_iter().filter(|(needed, _)| *needed) {
+        // SAFETY: at most `HOOKS` entries are filled in, so entry `n` is
+        // within the list; nothing else accesses the list during boot
+        // (safety requirements).
         unsafe { hook(entries.add(n)) };
         n += 1;
     }
     // SAFETY: `entries[..n]` are filled in and, like `id`, live forever;
-    // `security_add_hooks` runs at boot as required. `n <= N` fits a c_int
-    // (`N` is a small compile-time constant).
+    // `security_add_hooks` runs at boot as required. `n <= HOOKS` fits a
+    // c_int.
     unsafe { bindings::security_add_hooks(entries, n as c_int, id.as_ptr()) };
     L::blob_sizes().running.store(true, Release);
     0
@@ -351,30 +434,25 @@ pub fn fs_init<L: Registration>() -> c_int {
 ///     MyLsm,                       // the type implementing `Lsm`
 ///     name: "mylsm",               // as in `CONFIG_LSM` and `lsm=`
 ///     id: bindings::LSM_ID_MYLSM,  // `LSM_ID_*` from uapi/linux/lsm.h
-///     hooks: [getselfattr, setselfattr],
 /// }
 /// ```
 ///
-/// Every name in `hooks` is a function of [`hooks`] and a method of
-/// [`Lsm`]. The blob hooks are added when the LSM has blobs.
+/// The hooks registered are the methods of [`Lsm`] that `MyLsm` implements,
+/// and the blob hooks its blobs need.
 #[macro_export]
 macro_rules! define_lsm {
     (
         $lsm:ty,
         name: $name:literal,
-        id: $id:expr,
-        hooks: [$($hook:ident),* $(,)?] $(,)?
+        id: $id:expr $(,)?
     ) => {
         const _: () = {
-            const __LSM_NAMED: &[$crate::lsm::HookInit] =
-                &[$($crate::lsm::hooks::$hook::<$lsm>),*];
             static __LSM_ID: $crate::lsm::LsmId =
                 $crate::lsm::LsmId::new($crate::c_str!($name), $id);
             #[link_section = ".data..ro_after_init"]
             static __LSM_BLOBS: $crate::lsm::BlobSizes = $crate::lsm::BlobSizes::new::<$lsm>();
-            const __LSM_N: usize = __LSM_NAMED.len() + $crate::lsm::BLOB_HOOKS;
             #[link_section = ".data..ro_after_init"]
-            static __LSM_HOOKS: $crate::lsm::HookList<__LSM_N> = $crate::lsm::HookList::new();
+            static __LSM_HOOKS: $crate::lsm::HookList = $crate::lsm::HookList::new();
 
             // SAFETY: `__LSM_BLOBS` is the blob sizes of `__LSM_INFO` below.
             unsafe impl $crate::lsm::Registration for $lsm {
@@ -393,9 +471,8 @@ macro_rules! define_lsm {
             #[link_section = ".init.text"]
             unsafe extern "C" fn __lsm_init() -> $crate::ffi::c_int {
                 // SAFETY: the LSM framework calls this once at boot, before
-                // any hook runs; the list has room for the named and the
-                // blob hooks.
-                unsafe { $crate::lsm::init::<$lsm, __LSM_N>(&__LSM_HOOKS, __LSM_NAMED, &__LSM_ID) }
+                // any hook runs.
+                unsafe { $crate::lsm::init::<$lsm>(&__LSM_HOOKS, &__LSM_ID) }
             }
 
             /// # Safety

@@ -42,6 +42,7 @@ use crate::{
     capability::{Capability, UserNamespace},
     error::{from_err_ptr, Result},
     ffi::{c_char, c_void},
+    fs::LocalFile,
     prelude::*,
 };
 use core::{fmt, marker::PhantomData, ptr::NonNull};
@@ -69,16 +70,18 @@ pub trait TextFile: 'static {
 /// The open file a write comes through, for checks against the credentials
 /// it was opened with (not the writer's: a privileged writer must not be
 /// tricked into writing through a descriptor an unprivileged task opened).
-pub struct Opener<'a>(&'a bindings::file);
+pub struct Opener<'a>(&'a LocalFile);
 
 impl Opener<'_> {
     /// Whether the file was opened with `cap` in the initial user namespace
     /// (C `file_ns_capable()`).
     pub fn capable(&self, cap: Capability) -> bool {
         let ns = UserNamespace::initial().as_ptr();
-        // SAFETY: the file is open for the duration of the write, and `ns`
-        // is the initial user namespace, which lives forever.
-        unsafe { bindings::file_ns_capable(self.0, ns, cap.as_raw()) }
+        // SAFETY: the file is open for the duration of the write (`LocalFile`
+        // invariant), and `ns` is the initial user namespace, which lives
+        // forever. `file_ns_capable()` reads only the file's credentials,
+        // which never change.
+        unsafe { bindings::file_ns_capable(self.0.as_ptr(), ns, cap.as_raw()) }
     }
 }
 
@@ -261,8 +264,10 @@ impl<T: TextFile> Ops<T> {
         if len != count {
             return EFAULT.to_errno() as isize;
         }
-        // SAFETY: the VFS passes the open file, valid during the write.
-        let opener = Opener(unsafe { &*file });
+        // SAFETY: the VFS passes the open file, whose reference it holds
+        // during the write; a `fdget_pos()` of the write system call that
+        // did not take `f_pos_lock` is on this thread.
+        let opener = Opener(unsafe { LocalFile::from_raw_file(file) });
         match buf
             .get(..len)
             .ok_or(EINVAL)
@@ -286,6 +291,7 @@ impl<T: TextFile> Ops<T> {
     }
 }
 
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_securityfs)]
 mod tests {
     use super::*;

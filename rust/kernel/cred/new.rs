@@ -92,6 +92,7 @@ impl Drop for NewCredential {
     }
 }
 
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_cred_new)]
 mod tests {
     use super::*;

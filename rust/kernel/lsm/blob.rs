@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Typed LSM blobs: an LSM's own state in each credential and task.
+//! Typed LSM blobs: an LSM's own state in each credential, task and security
+//! namespace.
 //!
-//! The LSM framework gives every `struct cred` and `struct task_struct` one
-//! zeroed allocation (`->security`) in which each LSM owns a part at an
-//! offset fixed at boot. Here an LSM's part holds a `Slot`: a flag saying
+//! The LSM framework gives every `struct cred`, `struct task_struct` and
+//! `struct secns` one zeroed allocation (`->security`) in which each LSM owns
+//! a part at an offset fixed at boot. Here an LSM's part holds a `Slot`: a flag saying
 //! whether the value is there, and the value. The flag is needed because the
 //! framework calls the free hooks of every LSM when one LSM's alloc hook
 //! fails, also for LSMs whose alloc hook never ran.
@@ -13,9 +14,9 @@
 //!
 //! While `live` is false, `value` is uninitialised; while it is true,
 //! `value` is initialised and owned by the slot, and is dropped when the
-//! object is freed (`cred_free`, `task_free`).
+//! object is freed (`cred_free`, `task_free`, `secns_free`).
 
-use super::{hooks, HookInit, Registration};
+use super::{secns::SecNs, Registration};
 use crate::{
     bindings,
     cred::{Credential, NewCredential},
@@ -67,6 +68,26 @@ pub trait TaskBlob: Sized + Send + Sync {
     fn alloc(clone_flags: u64) -> impl PinInit<Self, Error>;
 }
 
+/// An LSM's state in each security namespace.
+///
+/// A value is made by [`SecNsBlob::init`] when a namespace is created, just
+/// before the LSM's `task_secns_init` hook is asked about it (not when an
+/// LSM before it in the order refused it), and dropped in `secns_free`,
+/// after the LSM's own `secns_free` hook, in process context. The initial
+/// namespace has no value: it exists before the LSMs start.
+pub trait SecNsBlob: Sized + Send + Sync {
+    /// The value for the new namespace `ns`, which a task with credentials
+    /// `cred` is creating; an error refuses the namespace, as a refusal of
+    /// the `task_secns_init` hook does.
+    fn init(cred: &Credential, ns: &SecNs) -> Result<Self>;
+}
+
+impl SecNsBlob for () {
+    fn init(_cred: &Credential, _ns: &SecNs) -> Result<Self> {
+        Ok(())
+    }
+}
+
 impl CredBlob for () {
     fn initial() -> Result<Self> {
         Ok(())
@@ -95,7 +116,7 @@ pub(crate) struct Slot<T> {
 }
 
 /// Whether `T` needs no blob at all.
-const fn is_empty<T>() -> bool {
+pub(crate) const fn is_empty<T>() -> bool {
     core::mem::size_of::<T>() == 0 && !core::mem::needs_drop::<T>()
 }
 
@@ -176,19 +197,6 @@ impl<T> Slot<T> {
     }
 }
 
-/// The blob hooks that the LSM `L` needs.
-pub(crate) fn hooks<L: Registration>() -> [Option<HookInit>; super::BLOB_HOOKS] {
-    let cred = !is_empty::<L::CredBlob>();
-    let task = !is_empty::<L::TaskBlob>();
-    [
-        cred.then_some(hooks::cred_prepare::<L> as HookInit),
-        cred.then_some(hooks::cred_transfer::<L> as HookInit),
-        cred.then_some(hooks::cred_free::<L> as HookInit),
-        task.then_some(hooks::task_alloc::<L> as HookInit),
-        task.then_some(hooks::task_free::<L> as HookInit),
-    ]
-}
-
 /// Where the slot of `L` in the blob of `cred` is (see [`Slot::at`]).
 ///
 /// # Safety
@@ -211,6 +219,27 @@ pub(crate) unsafe fn task_slot<L: Registration>(
 ) -> Option<NonNull<Slot<L::TaskBlob>>> {
     // SAFETY: `task` is valid (safety requirements).
     Slot::at(unsafe { (*task).security }, L::blob_sizes().task_offset())
+}
+
+/// Where the slot of `L` in the blob of the security namespace `ns` is (see
+/// [`Slot::at`]).
+///
+/// # Safety
+///
+/// `ns` points to a live security namespace.
+pub(crate) unsafe fn secns_slot<L: Registration>(
+    ns: *const bindings::secns,
+) -> Option<NonNull<Slot<L::SecNsBlob>>> {
+    // SAFETY: `ns` is valid (safety requirements).
+    Slot::at(unsafe { (*ns).security }, L::blob_sizes().secns_offset())
+}
+
+/// Sets the value of a slot to `value`, dropping the one it had (the
+/// `task_secns_init` hook).
+pub(crate) fn set<T>(slot: Option<&mut Slot<T>>, value: T) {
+    if let Some(slot) = slot {
+        slot.set(value);
+    }
 }
 
 /// Creates a new value from `old`'s into `new`'s slot (the `cred_prepare`
@@ -318,6 +347,21 @@ pub fn task<L: Registration>(task: &Task) -> Option<&L::TaskBlob> {
     unsafe { slot.as_ref() }.get()
 }
 
+/// Returns the value of the LSM `L` in the security namespace `ns`.
+///
+/// `None` for the initial namespace, for a namespace that an LSM before `L`
+/// refused, and when `L` has no namespace blob.
+pub fn secns<'a, L: Registration>(ns: &'a SecNs) -> Option<&'a L::SecNsBlob> {
+    // SAFETY: `ns` is live while borrowed.
+    let slot = unsafe { secns_slot::<L>(ns.as_ptr()) }?;
+    // SAFETY: the blob was allocated by the LSM framework with `L`'s part;
+    // the slot only changes in `task_secns_init` (before the namespace is
+    // shared, so before anything can borrow it) and `secns_free` (after its
+    // last reference is gone).
+    unsafe { slot.as_ref() }.get()
+}
+
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_lsm_blob)]
 mod tests {
     use super::*;

@@ -207,6 +207,7 @@ impl CtxWriter<'_> {
     }
 }
 
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
 #[macros::kunit_tests(rust_kernel_lsm_ctx)]
 mod tests {
     use super::*;

@@ -6,14 +6,18 @@
 //! `security_hook_list` entry with the hook's adapter for the LSM `L`: an
 //! `extern "C"` function that turns the C arguments into safe ones, calls
 //! `L`'s method (or, for the blob hooks, the blob traits) and turns the
-//! result into the C return value. The entry is filled in by a C helper
+//! result into the C return value. [`super::init`] registers the ones `L`
+//! needs. The entry is filled in by a C helper
 //! generated from `lsm_hook_defs.h` (`rust/helpers/lsm.c`), whose parameter
 //! type is the hook's C prototype: an adapter of the wrong type does not
 //! compile.
 
-use super::{blob, ret, secns::SecNs, CredBlob, CtxWriter, LsmCtx, Registration, TaskBlob};
+use super::{
+    blob, ret, secns::SecNs, Binprm, CredBlob, CtxWriter, LsmCtx, Registration, SecNsBlob, TaskBlob,
+};
 use crate::{
     bindings,
+    capability::UserNamespace,
     cred::Credential,
     ffi::{c_int, c_uint},
 };
@@ -36,23 +40,33 @@ macro_rules! hook {
 
 hook! {
     /// `getselfattr`: [`super::Lsm::getselfattr`].
-    pub getselfattr => lsm_hook_init_getselfattr
+    pub(crate) getselfattr => lsm_hook_init_getselfattr
 }
 hook! {
     /// `setselfattr`: [`super::Lsm::setselfattr`].
-    pub setselfattr => lsm_hook_init_setselfattr
+    pub(crate) setselfattr => lsm_hook_init_setselfattr
 }
 hook! {
-    /// `task_secns_init`: [`super::Lsm::task_secns_init`].
-    pub task_secns_init => lsm_hook_init_task_secns_init
+    /// `capable`: [`super::Lsm::capable`].
+    pub(crate) capable => lsm_hook_init_capable
+}
+hook! {
+    /// `bprm_committing_creds`: [`super::Lsm::bprm_committing_creds`].
+    pub(crate) bprm_committing_creds => lsm_hook_init_bprm_committing_creds
+}
+hook! {
+    /// `task_secns_init`: [`super::SecNsBlob::init`], then
+    /// [`super::Lsm::task_secns_init`].
+    pub(crate) task_secns_init => lsm_hook_init_task_secns_init
 }
 hook! {
     /// `task_secns_unshare`: [`super::Lsm::task_secns_unshare`].
-    pub task_secns_unshare => lsm_hook_init_task_secns_unshare
+    pub(crate) task_secns_unshare => lsm_hook_init_task_secns_unshare
 }
 hook! {
-    /// `secns_free`: [`super::Lsm::secns_free`].
-    pub secns_free => lsm_hook_init_secns_free
+    /// `secns_free`: [`super::Lsm::secns_free`], then drops the namespace
+    /// blob.
+    pub(crate) secns_free => lsm_hook_init_secns_free
 }
 hook! {
     /// `cred_prepare`: [`super::CredBlob::prepare`] (registered automatically).
@@ -118,14 +132,54 @@ mod adapters {
     /// # Safety
     ///
     /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn capable<L: Registration>(
+        cred: *const bindings::cred,
+        ns: *mut bindings::user_namespace,
+        cap: c_int,
+        opts: c_uint,
+    ) -> c_int {
+        // SAFETY: `security_capable()` passes valid credentials and a valid
+        // user namespace, both alive for the call.
+        let (cred, ns) = unsafe { (Credential::from_ptr(cred), UserNamespace::from_ptr(ns)) };
+        ret(L::capable(cred, ns, cap, opts))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn bprm_committing_creds<L: Registration>(
+        bprm: *const bindings::linux_binprm,
+    ) {
+        // SAFETY: `security_bprm_committing_creds()` passes the `execve`'s
+        // valid `linux_binprm`, alive for the call.
+        L::bprm_committing_creds(unsafe { Binprm::from_ptr(bprm) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
     pub(super) unsafe extern "C" fn task_secns_init<L: Registration>(
         cred: *const bindings::cred,
         ns: *mut bindings::secns,
     ) -> c_int {
         // SAFETY: `security_task_secns_init()` passes valid credentials and
         // a valid namespace, both alive for the call.
-        let (cred, ns) = unsafe { (Credential::from_ptr(cred), SecNs::from_ptr(ns)) };
-        ret(L::task_secns_init(cred, ns))
+        let (cred, secns) = unsafe { (Credential::from_ptr(cred), SecNs::from_ptr(ns)) };
+        // SAFETY: the namespace is being created: its owner asks the LSMs
+        // once, before anything else can see it (`include/linux/secns.h`),
+        // so `L`'s slot in its blob is ours alone.
+        let slot = unsafe { blob::secns_slot::<L>(ns).map(|mut p| p.as_mut()) };
+        if slot.is_some() {
+            match L::SecNsBlob::init(cred, secns) {
+                Ok(value) => blob::set(slot, value),
+                Err(e) => return e.to_errno(),
+            }
+        }
+        if L::HAS_TASK_SECNS_INIT {
+            ret(L::task_secns_init(cred, secns))
+        } else {
+            0
+        }
     }
 
     /// # Safety
@@ -144,9 +198,15 @@ mod adapters {
     ///
     /// Called by the LSM framework as this hook.
     pub(super) unsafe extern "C" fn secns_free<L: Registration>(ns: *mut bindings::secns) {
-        // SAFETY: `security_secns_free()` passes a valid namespace, alive
-        // for the call.
-        L::secns_free(unsafe { SecNs::from_ptr(ns) });
+        if L::HAS_SECNS_FREE {
+            // SAFETY: `security_secns_free()` passes a valid namespace,
+            // alive for the call.
+            L::secns_free(unsafe { SecNs::from_ptr(ns) });
+        }
+        // SAFETY: the namespace's last reference is gone (or it was never
+        // shared): nothing else uses the blob, which the LSM framework frees
+        // after this hook.
+        blob::clear(unsafe { blob::secns_slot::<L>(ns).map(|mut p| p.as_mut()) });
     }
 
     /// # Safety
