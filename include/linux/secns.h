@@ -4,8 +4,13 @@
  *
  * The secns LSM (security/secns/) creates, reference counts and frees
  * security namespaces; other LSMs borrow them in the task_secns_init,
- * task_secns_unshare and secns_free hooks and through the accessors below,
- * and keep their own state for each namespace in its blob (lbs_secns).
+ * task_secns_unshare and secns_free hooks and through the accessors below
+ * (defined in Rust, in security/secns/ffi.rs), and keep their own state for
+ * each namespace in its blob (lbs_secns).
+ *
+ * The owner asks the LSMs about a new namespace (task_secns_init) once,
+ * before anything else can see it, and calls secns_free in process context
+ * once its last reference is gone.
  */
 
 #ifndef _LINUX_SECNS_H
@@ -40,24 +45,29 @@ struct secns {
 #ifdef CONFIG_SECURITY_SECNS
 /**
  * secns_of_cred() - Get the security namespace of credentials
- * @cred: the credentials
+ * @cred: the credentials, which the caller holds (a reference, or RCU for
+ *	another task's __task_cred())
  *
- * Return: the security namespace of @cred, which lives at least as long as
- * @cred; NULL if the secns LSM is not enabled, or for blank credentials
+ * Context: Any context. Takes no lock.
+ * Return: the security namespace of @cred, valid as long as @cred is; NULL
+ * if the secns LSM is not enabled, or for blank credentials
  * (cred_alloc_blank()) that were not given one.
  */
 struct secns *secns_of_cred(const struct cred *cred);
 
 /**
- * secns_pending() - Get the pending security namespace of a task
- * @task: the task, which must be current: only a task itself changes its
- *	pending namespace, which keeps it valid for its own use
+ * secns_pending() - Get the pending security namespace of the current task
+ * @task: the task, which must be current: only a task itself creates,
+ *	enters or drops its pending namespace, so only it can rely on the
+ *	result
  *
- * Can be called in any context.
- *
+ * Context: Any context (process, softirq or hardirq) on behalf of current.
+ * Takes no lock: the pending namespace is read with one atomic load.
  * Return: the namespace @task created with LSM_ATTR_UNSHARE_INIT and has not
- * entered or dropped yet, valid until @task enters or drops it; NULL if
- * there is none (and, with a warning, if @task is not current).
+ * entered or dropped yet. In process context it is valid until @task
+ * enters, aborts or drops it (execve, exit); in interrupt context, until the
+ * interrupt returns. NULL if there is none (and, with a warning, if @task is
+ * not current).
  */
 struct secns *secns_pending(struct task_struct *task);
 #else

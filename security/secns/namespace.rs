@@ -1,45 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Security namespace objects, the effective namespace of credentials and
-//! the pending namespace of tasks.
+//! Security namespaces within the limits, and the effective namespace of
+//! credentials. The objects themselves and the pending namespace of tasks
+//! are in [`crate::ffi`].
 
-use crate::limits::{self, Reservation};
-use kernel::lsm::secns::Node;
-use kernel::lsm::{CredBlob, TaskBlob};
+use crate::limits;
+use kernel::lsm::CredBlob;
 use kernel::prelude::*;
-use kernel::sync::{new_spinlock_irq, Arc, SpinLockIrq};
+use kernel::sync::aref::ARef;
+use kernel::sync::atomic::{Atomic, Relaxed};
 
-/// A security namespace: the C `struct secns` that every LSM sees, with
-/// secns's own data.
-///
-/// Reference counted: it lives while a credential (its effective namespace),
-/// a task (its pending namespace) or a child namespace refers to it.
-pub(crate) type Namespace = Node<Counted>;
+pub(crate) use crate::ffi::{Namespace, Pending, Unapproved};
 
-/// The namespace's place in the count; `None` for the initial namespace.
-pub(crate) struct Counted {
-    _reservation: Option<Reservation>,
-}
-
-/// Makes the initial namespace: id 0, depth 0, not counted. Once, at boot.
-fn initial() -> Result<Arc<Namespace>> {
-    Node::initial(Counted { _reservation: None })
-}
+/// The id of the next non-initial namespace: ids are never reused.
+static NEXT_ID: Atomic<u64> = Atomic::new(1);
 
 /// Makes a child of `parent`, within the limits: `ENOSPC` beyond
 /// `maxnsdepth` or at `maxns`, `ENOMEM` if an allocation fails. On failure
 /// nothing is left behind (no count, no namespace seen by any LSM).
 ///
 /// The LSMs have not approved it yet.
-pub(crate) fn new_child(parent: &Arc<Namespace>) -> Result<Arc<Namespace>> {
+pub(crate) fn new_child(parent: &ARef<Namespace>) -> Result<Unapproved> {
     let depth = parent.depth().checked_add(1).ok_or(ENOSPC)?;
     let counted = limits::reserve(depth)?;
-    Node::new_child(
-        parent,
-        Counted {
-            _reservation: Some(counted),
-        },
-    )
+    Namespace::new_child(parent, NEXT_ID.fetch_add(1, Relaxed), counted)
 }
 
 /// The id of the parent of `ns`; 0 for the initial namespace.
@@ -51,23 +35,23 @@ pub(crate) fn parent_id(ns: &Namespace) -> u64 {
 ///
 /// Inherited by every copy of the credentials (so by `fork` and across
 /// `execve`) and released when the credentials are freed.
-pub(crate) struct Effective(Arc<Namespace>);
+pub(crate) struct Effective(ARef<Namespace>);
 
 impl Effective {
     /// Makes the blob value for effective namespace `ns`.
-    pub(crate) fn new(ns: Arc<Namespace>) -> Self {
+    pub(crate) fn new(ns: ARef<Namespace>) -> Self {
         Self(ns)
     }
 
     /// The effective namespace.
-    pub(crate) fn namespace(&self) -> &Arc<Namespace> {
+    pub(crate) fn namespace(&self) -> &ARef<Namespace> {
         &self.0
     }
 }
 
 impl CredBlob for Effective {
     fn initial() -> Result<Self> {
-        Ok(Self(initial()?))
+        Ok(Self(Namespace::initial()?))
     }
 
     fn prepare(old: &Self) -> Result<Self> {
@@ -75,66 +59,19 @@ impl CredBlob for Effective {
     }
 }
 
-/// The LSM blob of tasks: the namespace a task created with
-/// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
-///
-/// Only the task itself changes it, in process context; the lock keeps
-/// C's `secns_pending()` race-free, from any context (it disables
-/// interrupts). No namespace is dropped under it. New tasks start without
-/// one: a pending namespace is not inherited.
-#[pin_data]
-pub(crate) struct Pending {
-    #[pin]
-    ns: SpinLockIrq<Option<Arc<Namespace>>>,
-}
-
-impl Pending {
-    fn empty() -> impl PinInit<Self, Error> {
-        try_pin_init!(Self {
-            ns <- new_spinlock_irq!(None, "secns_pending"),
-        })
-    }
-
-    /// The pending namespace, if there is one.
-    pub(crate) fn get(&self) -> Option<Arc<Namespace>> {
-        self.ns.lock().clone()
-    }
-
-    /// Removes the pending namespace and returns it, to be dropped by the
-    /// caller outside the lock.
-    pub(crate) fn take(&self) -> Option<Arc<Namespace>> {
-        self.ns.lock().take()
-    }
-
-    /// Makes `ns` the pending namespace; returns the one it replaces.
-    pub(crate) fn replace(&self, ns: Arc<Namespace>) -> Option<Arc<Namespace>> {
-        self.ns.lock().replace(ns)
-    }
-}
-
-impl TaskBlob for Pending {
-    fn initial() -> impl PinInit<Self, Error> {
-        Self::empty()
-    }
-
-    fn alloc(_clone_flags: u64) -> impl PinInit<Self, Error> {
-        Self::empty()
-    }
-}
-
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 #[kunit_tests(secns_namespace)]
 mod tests {
     use super::*;
+    use crate::ffi::wait_for_frees;
     use crate::limits::TestLimits;
     use crate::Secns;
     use kernel::cred::NewCredential;
     use kernel::lsm::blob;
     use kernel::sync::atomic::{Atomic, Relaxed};
-    use kernel::sync::rcu::rcu_barrier;
 
     /// The initial namespace (KUnit cases run in kernel threads, there).
-    fn root() -> Result<Arc<Namespace>> {
+    fn root() -> Result<ARef<Namespace>> {
         let cred = kernel::cred::Credential::current();
         let ns = blob::cred::<Secns>(&cred)
             .ok_or(EINVAL)?
@@ -148,8 +85,8 @@ mod tests {
     fn children_are_counted_while_they_live() -> Result {
         let base = limits::count();
         let root = root()?;
-        let a = new_child(&root)?;
-        let b = new_child(&a)?;
+        let a = new_child(&root)?.approve()?;
+        let b = new_child(&a)?.approve()?;
         assert_eq!(limits::count(), base + 2);
         assert_eq!(a.depth(), 1);
         assert_eq!(b.depth(), 2);
@@ -157,8 +94,10 @@ mod tests {
         assert!(b.id() > a.id());
         drop(a);
         // `b` keeps its parent alive.
+        wait_for_frees()?;
         assert_eq!(limits::count(), base + 2);
         drop(b);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -179,6 +118,7 @@ mod tests {
         assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         drop(kept);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -188,13 +128,14 @@ mod tests {
         let base = limits::count();
         let _limits = TestLimits::set(limits::maxns(), 2);
         let root = root()?;
-        let one = new_child(&root)?;
-        let two = new_child(&one)?;
+        let one = new_child(&root)?.approve()?;
+        let two = new_child(&one)?.approve()?;
         assert_eq!(two.depth(), 2);
         assert!(matches!(new_child(&two), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 2);
         drop(two);
         drop(one);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -207,18 +148,22 @@ mod tests {
             .ok_or(EINVAL)?
             .namespace()
             .clone();
-        let child = new_child(&root)?;
+        let child = new_child(&root)?.approve()?;
         // Only the new credentials refer to it.
         *blob::cred_mut::<Secns>(&mut new).ok_or(EINVAL)? = Effective::new(child);
         assert_eq!(limits::count(), base + 1);
         // Aborting the credentials frees them (after an RCU grace period),
         // and the `cred_free` hook drops the blob exactly once; the
-        // namespace goes with it, and every LSM hears of it once.
+        // namespace goes with it, and every LSM hears of it once, in
+        // process context (the hook sleeps, which would be a bug in the
+        // RCU callback that frees the credentials).
         let frees = crate::test_lsm::SECOND.frees.load(Relaxed);
+        let _sleepy = crate::test_lsm::SleepInFree::arm();
         drop(new);
-        rcu_barrier();
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         assert_eq!(crate::test_lsm::SECOND.frees.load(Relaxed), frees + 1);
+        assert_eq!(crate::test_lsm::SECOND.slept_in_free.load(Relaxed), 1);
         Ok(())
     }
 
@@ -238,7 +183,7 @@ mod tests {
         let max = base + 3;
         let _limits = TestLimits::set(max, limits::DEPTH_MAX);
         let root = root()?;
-        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let done = kernel::sync::Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         LEFT.store(WORKERS, Relaxed);
         for started in 0..WORKERS {
             let (root, finished) = (root.clone(), done.clone());
@@ -282,6 +227,7 @@ mod tests {
             }
         }
         done.wait_for_completion();
+        wait_for_frees()?;
         assert_eq!(WRONG.load(Relaxed), 0);
         assert!(MADE.load(Relaxed) >= 3);
         assert!(REFUSED.load(Relaxed) > 0);

@@ -10,13 +10,11 @@
 //! with the Rust LSM abstractions ([`kernel::lsm`]).
 
 use kernel::bindings;
-use kernel::cred::Credential;
-use kernel::lsm::{blob, secns::Accessors, CtxWriter, Lsm, LsmCtx, SecNs};
+use kernel::lsm::{Binprm, CtxWriter, Lsm, LsmCtx};
 use kernel::prelude::*;
-use kernel::sync::Arc;
-use kernel::task::Task;
 
 mod attr;
+mod ffi;
 mod limits;
 mod namespace;
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
@@ -24,7 +22,7 @@ mod test_lsm;
 mod unshare;
 
 use attr::Attr;
-use namespace::{Counted, Effective, Namespace, Pending};
+use namespace::{Effective, Pending};
 
 module! {
     type: SecnsParams,
@@ -57,9 +55,11 @@ impl kernel::Module for SecnsParams {
 /// The secns LSM.
 struct Secns;
 
+#[vtable]
 impl Lsm for Secns {
     type CredBlob = Effective;
     type TaskBlob = Pending;
+    type SecNsBlob = ();
 
     fn init() -> Result {
         limits::set_from_boot(
@@ -85,28 +85,20 @@ impl Lsm for Secns {
     fn setselfattr(attr: u32, ctx: &LsmCtx<'_>) -> Result {
         setselfattr(Attr::from_raw(attr), ctx)
     }
+
+    /// `execve(2)` drops the pending namespace: a program never inherits a
+    /// namespace that someone else configured (a set-user-ID program least
+    /// of all).
+    fn bprm_committing_creds(_bprm: &Binprm) {
+        unshare::drop_pending();
+    }
 }
 
 kernel::define_lsm! {
     Secns,
     name: "secns",
     id: bindings::LSM_ID_SECNS as u64,
-    hooks: [getselfattr, setselfattr],
 }
-
-impl Accessors for Secns {
-    type Data = Counted;
-
-    fn of_cred(cred: &Credential) -> Option<&SecNs> {
-        blob::cred::<Secns>(cred).map(|e| e.namespace().secns())
-    }
-
-    fn pending(task: &Task) -> Option<Arc<Namespace>> {
-        blob::task::<Secns>(task)?.get()
-    }
-}
-
-kernel::secns_accessors!(Secns);
 
 /// `lsm_get_self_attr(2)`: `LSM_ATTR_UNSHARE` reports the caller's
 /// namespaces; every other attribute gets `EOPNOTSUPP`, which the LSM
@@ -141,7 +133,6 @@ mod tests {
     use super::*;
     use kernel::cred::NewCredential;
     use kernel::lsm::blob;
-    use kernel::sync::Arc;
 
     #[test]
     fn credentials_start_in_the_initial_namespace() -> Result {
@@ -159,14 +150,14 @@ mod tests {
         let b = NewCredential::prepare()?;
         let ns_a = blob::cred_new::<Secns>(&a).ok_or(EINVAL)?.namespace();
         let ns_b = blob::cred_new::<Secns>(&b).ok_or(EINVAL)?.namespace();
-        assert!(Arc::ptr_eq(ns_a, ns_b));
+        assert!(core::ptr::eq::<namespace::Namespace>(&**ns_a, &**ns_b));
         // Committed credentials carry it on.
         let ns = ns_a.clone();
         a.commit();
         let c = NewCredential::prepare()?;
-        assert!(Arc::ptr_eq(
-            blob::cred_new::<Secns>(&c).ok_or(EINVAL)?.namespace(),
-            &ns
+        assert!(core::ptr::eq::<namespace::Namespace>(
+            &**blob::cred_new::<Secns>(&c).ok_or(EINVAL)?.namespace(),
+            &*ns
         ));
         Ok(())
     }

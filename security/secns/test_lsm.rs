@@ -4,12 +4,19 @@
 //! stacked after secns: `secns_test_first` and `secns_test_second`, in that
 //! order in `CONFIG_LSM`. Each counts the calls of the three security
 //! namespace hooks and refuses a phase with a given errno while a test has
-//! armed it with [`Veto`].
+//! armed it with [`Veto`]. The first one also keeps per-namespace state in
+//! the namespace blob ([`NsState`]) and counts the `CAP_MAC_ADMIN` checks
+//! of a test ([`CountCaps`]); the second one sleeps in `secns_free` while a
+//! test asks it to ([`SleepInFree`]), to prove that the hook runs where it
+//! may sleep.
 
+use kernel::capability::{Capability, UserNamespace};
 use kernel::cred::Credential;
-use kernel::lsm::{Lsm, SecNs};
+use kernel::lsm::{Lsm, SecNs, SecNsBlob};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::task::Task;
+use kernel::time::{delay::fsleep, Delta};
 
 /// What one test LSM saw, and what it refuses.
 pub(crate) struct Probe {
@@ -19,6 +26,10 @@ pub(crate) struct Probe {
     pub(crate) unshares: Atomic<u32>,
     /// Calls of `secns_free`.
     pub(crate) frees: Atomic<u32>,
+    /// Namespace blob values dropped.
+    pub(crate) ns_drops: Atomic<u32>,
+    /// `secns_free` calls that slept.
+    pub(crate) slept_in_free: Atomic<u32>,
     /// The errno `task_secns_init` returns; 0 approves.
     veto_init: Atomic<i32>,
     /// The errno `task_secns_unshare` returns; 0 approves.
@@ -31,6 +42,8 @@ impl Probe {
             inits: Atomic::new(0),
             unshares: Atomic::new(0),
             frees: Atomic::new(0),
+            ns_drops: Atomic::new(0),
+            slept_in_free: Atomic::new(0),
             veto_init: Atomic::new(0),
             veto_unshare: Atomic::new(0),
         }
@@ -72,39 +85,152 @@ impl Drop for Veto {
     }
 }
 
-macro_rules! test_lsm {
-    ($ty:ident, $probe:ident, $name:literal, $id:expr) => {
-        struct $ty;
+/// The task whose `CAP_MAC_ADMIN` checks the first LSM counts (0: none).
+static CAPS_OF: Atomic<usize> = Atomic::new(0);
+/// The `CAP_MAC_ADMIN` checks of that task.
+static CAPS: Atomic<u32> = Atomic::new(0);
 
-        impl Lsm for $ty {
-            type CredBlob = ();
-            type TaskBlob = ();
+/// Counts the `CAP_MAC_ADMIN` checks of the current task until dropped.
+pub(crate) struct CountCaps(());
 
-            fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
-                $probe.inits.fetch_add(1, Relaxed);
-                Probe::answer(&$probe.veto_init)
-            }
+impl CountCaps {
+    /// Starts counting from 0.
+    pub(crate) fn arm() -> Self {
+        CAPS.store(0, Relaxed);
+        CAPS_OF.store(Task::current_raw() as usize, Relaxed);
+        Self(())
+    }
 
-            fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
-                $probe.unshares.fetch_add(1, Relaxed);
-                Probe::answer(&$probe.veto_unshare)
-            }
+    /// The checks so far.
+    pub(crate) fn count(&self) -> u32 {
+        CAPS.load(Relaxed)
+    }
+}
 
-            fn secns_free(_ns: &SecNs) {
-                $probe.frees.fetch_add(1, Relaxed);
-            }
+impl Drop for CountCaps {
+    fn drop(&mut self) {
+        CAPS_OF.store(0, Relaxed);
+    }
+}
+
+/// Whether the second LSM sleeps in `secns_free`.
+static SLEEP_IN_FREE: Atomic<bool> = Atomic::new(false);
+
+/// Makes the second LSM sleep in `secns_free` until dropped: in a context
+/// that cannot sleep, that is a kernel BUG report.
+pub(crate) struct SleepInFree(());
+
+impl SleepInFree {
+    /// Starts sleeping, and counting, from 0.
+    pub(crate) fn arm() -> Self {
+        SECOND.slept_in_free.store(0, Relaxed);
+        SLEEP_IN_FREE.store(true, Relaxed);
+        Self(())
+    }
+}
+
+impl Drop for SleepInFree {
+    fn drop(&mut self) {
+        SLEEP_IN_FREE.store(false, Relaxed);
+    }
+}
+
+/// What the first LSM keeps in each namespace: what it saw when asked.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct NsState {
+    /// The namespace's id.
+    pub(crate) id: u64,
+    /// The namespace's depth.
+    pub(crate) depth: u32,
+}
+
+impl SecNsBlob for NsState {
+    fn init(_cred: &Credential, ns: &SecNs) -> Result<Self> {
+        Ok(Self {
+            id: ns.id(),
+            depth: ns.depth(),
+        })
+    }
+}
+
+impl Drop for NsState {
+    fn drop(&mut self) {
+        FIRST.ns_drops.fetch_add(1, Relaxed);
+    }
+}
+
+/// The first test LSM.
+pub(crate) struct First;
+
+#[vtable]
+impl Lsm for First {
+    type CredBlob = ();
+    type TaskBlob = ();
+    type SecNsBlob = NsState;
+
+    fn capable(_cred: &Credential, _ns: &UserNamespace, cap: i32, _opts: u32) -> Result {
+        if cap == Capability::MacAdmin.as_raw()
+            && CAPS_OF.load(Relaxed) == Task::current_raw() as usize
+        {
+            CAPS.fetch_add(1, Relaxed);
         }
+        Ok(())
+    }
 
-        kernel::define_lsm! {
-            $ty,
-            name: $name,
-            id: $id,
-            hooks: [task_secns_init, task_secns_unshare, secns_free],
+    fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
+        FIRST.inits.fetch_add(1, Relaxed);
+        Probe::answer(&FIRST.veto_init)
+    }
+
+    fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
+        FIRST.unshares.fetch_add(1, Relaxed);
+        Probe::answer(&FIRST.veto_unshare)
+    }
+
+    fn secns_free(_ns: &SecNs) {
+        FIRST.frees.fetch_add(1, Relaxed);
+    }
+}
+
+/// The second test LSM.
+pub(crate) struct Second;
+
+#[vtable]
+impl Lsm for Second {
+    type CredBlob = ();
+    type TaskBlob = ();
+    type SecNsBlob = ();
+
+    fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
+        SECOND.inits.fetch_add(1, Relaxed);
+        Probe::answer(&SECOND.veto_init)
+    }
+
+    fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
+        SECOND.unshares.fetch_add(1, Relaxed);
+        Probe::answer(&SECOND.veto_unshare)
+    }
+
+    fn secns_free(_ns: &SecNs) {
+        SECOND.frees.fetch_add(1, Relaxed);
+        if SLEEP_IN_FREE.load(Relaxed) {
+            kernel::task::might_sleep();
+            fsleep(Delta::from_millis(1));
+            SECOND.slept_in_free.fetch_add(1, Relaxed);
         }
-    };
+    }
 }
 
 // Ids far from the uapi's LSM_ID_* values; these LSMs never reach user
 // space outside test kernels.
-test_lsm!(First, FIRST, "secns_test_first", 0xfff0);
-test_lsm!(Second, SECOND, "secns_test_second", 0xfff1);
+kernel::define_lsm! {
+    First,
+    name: "secns_test_first",
+    id: 0xfff0,
+}
+
+kernel::define_lsm! {
+    Second,
+    name: "secns_test_second",
+    id: 0xfff1,
+}

@@ -7,6 +7,7 @@
 //! gives; every failure leaves the caller as it was: no namespace counted,
 //! nothing pending that was not pending before.
 
+use crate::ffi::own_pending;
 use crate::namespace::{self, Effective, Namespace};
 use crate::Secns;
 use kernel::bindings;
@@ -14,7 +15,7 @@ use kernel::capability::{capable, Capability};
 use kernel::cred::{Credential, NewCredential};
 use kernel::lsm::{blob, LsmCtx};
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::aref::ARef;
 
 /// `SECNS_ABORT`: drop the pending namespace.
 pub(crate) const ABORT: u64 = bindings::SECNS_ABORT as u64;
@@ -31,7 +32,7 @@ pub(crate) fn args_flags(ctx: &LsmCtx<'_>) -> Result<u64> {
 }
 
 /// The effective namespace of the current task.
-fn effective() -> Result<Arc<Namespace>> {
+fn effective() -> Result<ARef<Namespace>> {
     let cred = Credential::current();
     let effective = blob::cred::<Secns>(&cred).ok_or(EOPNOTSUPP)?;
     Ok(effective.namespace().clone())
@@ -39,11 +40,10 @@ fn effective() -> Result<Arc<Namespace>> {
 
 /// Creates a child of the current task's namespace, approved by every LSM:
 /// `ENOSPC` beyond a limit, `ENOMEM`, or the refusal of an LSM. A refused
-/// namespace is freed here (and counted out).
-fn create() -> Result<Arc<Namespace>> {
-    let ns = namespace::new_child(&effective()?)?;
-    ns.security_task_init()?;
-    Ok(ns)
+/// namespace is freed (and counted out). The caller has checked
+/// `CAP_MAC_ADMIN`.
+fn create() -> Result<ARef<Namespace>> {
+    namespace::new_child(&effective()?)?.approve()
 }
 
 /// `LSM_ATTR_UNSHARE_INIT`: creates a pending namespace, or with
@@ -58,16 +58,18 @@ pub(crate) fn init(flags: u64) -> Result {
         return Err(EINVAL);
     }
     let task = kernel::current!();
-    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?;
+    let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
     if flags & ABORT != 0 {
         // Dropping one's own pending namespace needs no capability.
         return pending.take().map(drop).ok_or(ENOENT);
     }
+    // The only capability check of the call (the LSM framework's hooks
+    // leave it to the owner of the namespaces).
     if !capable(Capability::MacAdmin) {
         return Err(EPERM);
     }
     // Only this task changes its pending namespace: no race until `replace`.
-    if pending.get().is_some() {
+    if pending.is_some() {
         return Err(EBUSY);
     }
     let ns = create()?;
@@ -91,10 +93,12 @@ pub(crate) fn unshare(flags: u64) -> Result {
     if !task.is_single_threaded() {
         return Err(EINVAL);
     }
+    // The only capability check of the call, for both phases of a one-shot
+    // unshare.
     if !capable(Capability::MacAdmin) {
         return Err(EPERM);
     }
-    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?;
+    let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
     let explicit = pending.get();
     let ns = match &explicit {
         Some(ns) => ns.clone(),
@@ -110,6 +114,13 @@ pub(crate) fn unshare(flags: u64) -> Result {
         drop(pending.take());
     }
     Ok(())
+}
+
+/// Drops the current task's pending namespace, if it has one (`execve`).
+pub(crate) fn drop_pending() {
+    if let Some(pending) = own_pending(kernel::current!()) {
+        drop(pending.take());
+    }
 }
 
 /// The size of `struct secns_info`.
@@ -138,13 +149,14 @@ pub(crate) fn encode_info(
 
 /// The `struct secns_info` of the current task.
 pub(crate) fn info() -> Result<[u8; INFO_SIZE]> {
-    let ns = effective()?;
+    let cred = Credential::current();
+    let ns = blob::cred::<Secns>(&cred).ok_or(EOPNOTSUPP)?.namespace();
     let task = kernel::current!();
-    let pending = blob::task::<Secns>(task).ok_or(EOPNOTSUPP)?.get();
+    let pending = own_pending(task).ok_or(EOPNOTSUPP)?.id();
     Ok(encode_info(
         ns.id(),
-        namespace::parent_id(&ns),
-        pending.map(|p| p.id()),
+        namespace::parent_id(ns),
+        pending,
         ns.depth(),
     ))
 }
@@ -153,12 +165,10 @@ pub(crate) fn info() -> Result<[u8; INFO_SIZE]> {
 #[kunit_tests(secns_unshare)]
 mod tests {
     use super::*;
+    use crate::ffi::wait_for_frees;
     use crate::limits::{self, TestLimits};
-    use crate::namespace::Pending;
-    use crate::test_lsm::{Veto, FIRST, SECOND};
-    use kernel::lsm::secns::Accessors;
+    use crate::test_lsm::{CountCaps, Veto, FIRST, SECOND};
     use kernel::sync::atomic::Relaxed;
-    use kernel::sync::rcu::rcu_barrier;
 
     /// What the current task's `secns_info` says.
     struct Info {
@@ -192,7 +202,7 @@ mod tests {
 
     /// Puts the current task back into `ns` when dropped, and waits for the
     /// credentials it leaves to be freed, so that the count is exact again.
-    struct Restore(Option<Arc<Namespace>>);
+    struct Restore(Option<ARef<Namespace>>);
 
     impl Restore {
         fn save() -> Result<Self> {
@@ -203,7 +213,7 @@ mod tests {
     impl Drop for Restore {
         fn drop(&mut self) {
             let task = kernel::current!();
-            if let Some(p) = blob::task::<Secns>(task) {
+            if let Some(p) = own_pending(task) {
                 drop(p.take());
             }
             if let (Some(ns), Ok(mut new)) = (self.0.take(), NewCredential::prepare()) {
@@ -212,7 +222,7 @@ mod tests {
                 }
                 new.commit();
             }
-            rcu_barrier();
+            let _ = wait_for_frees();
         }
     }
 
@@ -269,14 +279,14 @@ mod tests {
         assert!(i.pending_id > 0);
         assert_eq!(i.flags, bindings::SECNS_INFO_PENDING);
         assert_eq!(limits::count(), base + 1);
-        // The C accessor sees it too.
         let task = kernel::current!();
-        assert_eq!(Secns::pending(task).map(|p| p.id()), Some(i.pending_id));
+        assert_eq!(own_pending(task).and_then(|p| p.id()), Some(i.pending_id));
         init(ABORT)?;
         let i = info_now()?;
         assert_eq!((i.pending_id, i.flags), (0, 0));
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
-        assert!(Secns::pending(task).is_none());
+        assert!(own_pending(task).and_then(|p| p.id()).is_none());
         Ok(())
     }
 
@@ -284,6 +294,7 @@ mod tests {
     fn abort_without_pending_is_enoent() -> Result {
         let base = limits::count();
         assert_eq!(init(ABORT), Err(ENOENT));
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -296,6 +307,7 @@ mod tests {
         // SECNS_ABORT is for LSM_ATTR_UNSHARE_INIT only.
         assert_eq!(unshare(ABORT), Err(EINVAL));
         assert_eq!(unshare(2), Err(EINVAL));
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         assert_eq!(info_now()?.flags, 0);
         Ok(())
@@ -311,6 +323,7 @@ mod tests {
         assert_eq!(info_now()?.pending_id, first);
         assert_eq!(limits::count(), base + 1);
         init(ABORT)?;
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -328,6 +341,7 @@ mod tests {
         // The namespace is still pending, and the caller may drop it.
         assert!(info_now()?.pending_id > 0);
         init(ABORT)?;
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -344,6 +358,7 @@ mod tests {
         assert_eq!(limits::count(), base + 1);
         assert_eq!(info_now()?.flags, 0);
         drop(_restore);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -358,6 +373,7 @@ mod tests {
         let _limits = TestLimits::set(base, limits::maxnsdepth());
         assert_eq!(init(0), Err(ENOSPC));
         assert_eq!(unshare(0), Err(ENOSPC));
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         assert_eq!(info_now()?.flags, 0);
         Ok(())
@@ -378,9 +394,11 @@ mod tests {
         // Each phase asked the stacked LSMs once.
         assert_eq!(FIRST.inits.load(Relaxed), first + 1);
         assert_eq!(SECOND.unshares.load(Relaxed), second + 1);
-        // The C accessor sees the new namespace.
         let cred = Credential::current();
-        assert_eq!(Secns::of_cred(&cred).map(|n| n.id()), Some(pending));
+        assert_eq!(
+            blob::cred::<Secns>(&cred).map(|e| e.namespace().id()),
+            Some(pending)
+        );
         drop(cred);
         // Nested: a child of the new namespace.
         unshare(0)?;
@@ -389,6 +407,7 @@ mod tests {
         assert!(j.id > pending);
         assert_eq!(limits::count(), base + 2);
         drop(_restore);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -406,6 +425,7 @@ mod tests {
         assert_eq!(FIRST.inits.load(Relaxed), f_inits + 2);
         assert_eq!(SECOND.inits.load(Relaxed), s_inits + 2);
         // Both refused namespaces were freed, every LSM told, and counted out.
+        wait_for_frees()?;
         assert_eq!(FIRST.frees.load(Relaxed), frees.0 + 2);
         assert_eq!(SECOND.frees.load(Relaxed), frees.1 + 2);
         assert_eq!(limits::count(), base);
@@ -420,6 +440,7 @@ mod tests {
         let _veto = Veto::init(&FIRST, EACCES);
         assert_eq!(init(0), Err(EACCES));
         assert_eq!(SECOND.inits.load(Relaxed), s_inits);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -440,6 +461,7 @@ mod tests {
         unshare(0)?;
         assert_eq!(info_now()?.id, pending);
         drop(_restore);
+        wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
     }
@@ -450,6 +472,7 @@ mod tests {
         let frees = SECOND.frees.load(Relaxed);
         let _veto = Veto::unshare(&FIRST, EXDEV);
         assert_eq!(unshare(0), Err(EXDEV));
+        wait_for_frees()?;
         assert_eq!(SECOND.frees.load(Relaxed), frees + 1);
         assert_eq!(limits::count(), base);
         let i = info_now()?;
@@ -458,10 +481,61 @@ mod tests {
     }
 
     #[test]
-    fn new_tasks_start_without_a_pending_namespace() -> Result {
-        use kernel::lsm::TaskBlob;
-        let blob = KBox::pin_init(Pending::alloc(0), GFP_KERNEL)?;
-        assert!(blob.get().is_none());
+    fn cap_mac_admin_is_checked_once_per_call() -> Result {
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        let caps = CountCaps::arm();
+        init(0)?;
+        assert_eq!(caps.count(), 1);
+        unshare(0)?;
+        assert_eq!(caps.count(), 2);
+        // One-shot: both phases, one check.
+        unshare(0)?;
+        assert_eq!(caps.count(), 3);
+        init(0)?;
+        // Dropping one's own pending namespace needs none.
+        init(ABORT)?;
+        assert_eq!(caps.count(), 4);
+        drop(caps);
+        drop(_restore);
+        wait_for_frees()?;
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn each_lsm_keeps_its_state_in_the_namespace_blob() -> Result {
+        let base = limits::count();
+        let drops = FIRST.ns_drops.load(Relaxed);
+        init(0)?;
+        let task = kernel::current!();
+        let ns = own_pending(task).and_then(|p| p.get()).ok_or(ENOENT)?;
+        // FIRST made its value when it was asked, with what it saw then.
+        let state = blob::secns::<crate::test_lsm::First>(ns.secns()).ok_or(ENOENT)?;
+        assert_eq!((state.id, state.depth), (ns.id(), 1));
+        // SECOND has no namespace blob; the initial namespace has no value.
+        let cred = Credential::current();
+        let root = blob::cred::<Secns>(&cred).ok_or(EINVAL)?.namespace();
+        assert!(blob::secns::<crate::test_lsm::First>(root.secns()).is_none());
+        drop(ns);
+        init(ABORT)?;
+        wait_for_frees()?;
+        // Dropped exactly once, when the namespace was freed.
+        assert_eq!(FIRST.ns_drops.load(Relaxed), drops + 1);
+        // A namespace that a later LSM refuses: made, then dropped once.
+        let veto = Veto::init(&SECOND, EACCES);
+        assert_eq!(init(0), Err(EACCES));
+        drop(veto);
+        wait_for_frees()?;
+        assert_eq!(FIRST.ns_drops.load(Relaxed), drops + 2);
+        // One that FIRST itself refuses: its value was made before it was
+        // asked, and is dropped all the same.
+        let veto = Veto::init(&FIRST, EACCES);
+        assert_eq!(init(0), Err(EACCES));
+        drop(veto);
+        wait_for_frees()?;
+        assert_eq!(FIRST.ns_drops.load(Relaxed), drops + 3);
+        assert_eq!(limits::count(), base);
         Ok(())
     }
 }

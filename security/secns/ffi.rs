@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What secns shares with C: the `struct secns` objects, the LSM framework's
+//! calls about them, the pending namespace that C reads, and the accessors
+//! of `include/linux/secns.h`.
+//!
+//! This is the only module of secns with `unsafe` code.
+
+use crate::limits::Reservation;
+use crate::namespace::Effective;
+use crate::Secns;
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use kernel::bindings;
+use kernel::cred::Credential;
+use kernel::error::to_result;
+use kernel::lsm::{blob, SecNs, TaskBlob};
+use kernel::prelude::*;
+use kernel::sync::aref::{ARef, AlwaysRefCounted};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::sync::Refcount;
+use kernel::task::{CurrentTask, Task};
+use kernel::types::Opaque;
+use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
+
+/// A security namespace: the C `struct secns` that every LSM sees, and what
+/// secns keeps with it. Shared as an [`ARef`].
+///
+/// It lives while a credential (its effective namespace), a task (its
+/// pending namespace) or a child namespace refers to it. When the last
+/// reference goes, possibly in an RCU callback, it leaves the count and a
+/// work item frees it: the LSMs' `secns_free` hooks run in process context.
+///
+/// # Invariants
+///
+/// - `ns` is a valid `struct secns`: `id`, `depth` and `parent` never
+///   change; `parent` is the C namespace of `self.parent` (null without
+///   one); `security` is the blob from `security_secns_alloc()`, freed only
+///   by `security_secns_free()` in [`Namespace::run`].
+/// - The object was allocated as a `Pin<KBox<Namespace>>` by
+///   [`Namespace::alloc`] and does not move; `refs` counts the [`ARef`]s to
+///   it, and it is handed back to a `Pin<KBox<_>>` only when `refs` reaches
+///   zero.
+#[pin_data]
+pub(crate) struct Namespace {
+    ns: Opaque<bindings::secns>,
+    refs: Refcount,
+    parent: Option<ARef<Namespace>>,
+    /// The namespace's place in the count; `None` for the initial one.
+    _counted: Option<Reservation>,
+    #[pin]
+    free_work: Work<Namespace>,
+}
+
+// SAFETY: the C fields never change after creation except each LSM's part
+// of the blob, which that LSM synchronises; `refs` is atomic; the other
+// fields are `Send` and `Sync`.
+unsafe impl Send for Namespace {}
+
+// SAFETY: as for `Send`.
+unsafe impl Sync for Namespace {}
+
+impl_has_work! {
+    impl HasWork<Self> for Namespace { self.free_work }
+}
+
+/// A new namespace that the LSMs have not approved yet: until
+/// [`Unapproved::approve`], nothing but its creator can see it.
+pub(crate) struct Unapproved(ARef<Namespace>);
+
+impl Namespace {
+    /// Allocates a namespace and its LSM blob: `ENOMEM` if either fails,
+    /// and then nothing is left behind (`counted` is given back).
+    fn alloc(
+        id: u64,
+        parent: Option<ARef<Namespace>>,
+        counted: Option<Reservation>,
+    ) -> Result<ARef<Self>> {
+        let (depth, parent_ptr) = match &parent {
+            Some(p) => (p.depth().checked_add(1).ok_or(EOVERFLOW)?, p.ns.get()),
+            None => (0, ptr::null_mut()),
+        };
+        let raw = bindings::secns {
+            id,
+            depth,
+            parent: parent_ptr,
+            security: ptr::null_mut(),
+        };
+        let boxed = KBox::pin_init(
+            try_pin_init!(Self {
+                ns: Opaque::new(raw),
+                refs: Refcount::new(1),
+                parent,
+                _counted: counted,
+                free_work <- new_work!("secns_free"),
+            }? Error),
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        // SAFETY: `ns` is valid; nothing else refers to it yet. On failure
+        // it has no blob and the box is dropped without asking any LSM.
+        to_result(unsafe { bindings::security_secns_alloc(boxed.ns.get()) })?;
+        // SAFETY: the namespace is not moved out of the box: from here on
+        // the box is only reached through the reference count, and given
+        // back as a pinned box in `dec_ref`.
+        let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(boxed) });
+        // SAFETY: `raw` comes from `KBox::into_raw`, so it is not null.
+        let raw = unsafe { NonNull::new_unchecked(raw) };
+        // INVARIANT: `refs` is 1, owned by the new `ARef`; the blob is set.
+        // SAFETY: as above.
+        Ok(unsafe { ARef::from_raw(raw) })
+    }
+
+    /// Makes the initial namespace: id 0, depth 0, no parent, not counted.
+    /// Once, at boot, before any LSM later in the order has started: no
+    /// LSM is asked about it.
+    pub(crate) fn initial() -> Result<ARef<Self>> {
+        Self::alloc(0, None, None)
+    }
+
+    /// Makes a child of `parent` with `id`, counted by `counted`: `ENOMEM`
+    /// if an allocation fails. The LSMs have not been asked yet.
+    pub(crate) fn new_child(
+        parent: &ARef<Namespace>,
+        id: u64,
+        counted: Reservation,
+    ) -> Result<Unapproved> {
+        Self::alloc(id, Some(parent.clone()), Some(counted)).map(Unapproved)
+    }
+
+    /// The namespace, as the LSM hooks see it.
+    pub(crate) fn secns(&self) -> &SecNs {
+        // SAFETY: `ns` is valid while `self` lives (type invariants).
+        unsafe { SecNs::from_ptr(self.ns.get()) }
+    }
+
+    /// The namespace's id: unique, never reused; 0 for the initial one.
+    pub(crate) fn id(&self) -> u64 {
+        self.secns().id()
+    }
+
+    /// The namespace's depth: 0 for the initial namespace.
+    pub(crate) fn depth(&self) -> u32 {
+        self.secns().depth()
+    }
+
+    /// The parent namespace; `None` for the initial one.
+    pub(crate) fn parent(&self) -> Option<&ARef<Namespace>> {
+        self.parent.as_ref()
+    }
+
+    /// Asks the LSMs whether the current task may enter this namespace, C
+    /// `security_task_secns_unshare()`: the error of the first LSM that
+    /// refuses. The caller has checked `CAP_MAC_ADMIN`.
+    pub(crate) fn security_task_unshare(&self) -> Result {
+        let cred = Credential::current();
+        // SAFETY: both pointers are valid for the call.
+        to_result(unsafe { bindings::security_task_secns_unshare(cred.as_ptr(), self.ns.get()) })
+    }
+}
+
+impl Unapproved {
+    /// Asks the LSMs whether the current task may create this namespace,
+    /// C `security_task_secns_init()`, in which each LSM may set up its
+    /// state for it: the error of the first LSM that refuses (and the
+    /// namespace is freed). The caller has checked `CAP_MAC_ADMIN`.
+    pub(crate) fn approve(self) -> Result<ARef<Namespace>> {
+        let cred = Credential::current();
+        // SAFETY: both pointers are valid for the call; the LSMs are asked
+        // once, while nothing else can see the namespace, as the hook
+        // requires (`include/linux/secns.h`).
+        to_result(unsafe { bindings::security_task_secns_init(cred.as_ptr(), self.0.ns.get()) })?;
+        Ok(self.0)
+    }
+}
+
+// SAFETY: the object stays valid while `refs` is positive: `dec_ref` frees
+// it (through the work item) only when the last reference is gone.
+unsafe impl AlwaysRefCounted for Namespace {
+    fn inc_ref(&self) {
+        self.refs.inc();
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller owns a reference, so `obj` is valid.
+        if !unsafe { obj.as_ref() }.refs.dec_and_test() {
+            return;
+        }
+        // SAFETY: that was the last reference; the object was allocated as
+        // a pinned box that has not moved (type invariants), and nothing
+        // else can reach it any more.
+        let mut boxed = unsafe { Pin::new_unchecked(KBox::from_raw(obj.as_ptr())) };
+        // The namespace leaves the count now, so that a refused one is gone
+        // when the system call returns.
+        // SAFETY: `_counted` is not structurally pinned: taking it moves
+        // nothing pinned.
+        let unpinned = unsafe { boxed.as_mut().get_unchecked_mut() };
+        drop(unpinned._counted.take());
+        FREEING.fetch_add(1, Relaxed);
+        // This may be an RCU callback: free it where LSMs may sleep.
+        workqueue::system_dfl().enqueue(boxed);
+    }
+}
+
+impl WorkItem for Namespace {
+    type Pointer = Pin<KBox<Self>>;
+
+    fn run(this: Pin<KBox<Self>>) {
+        // SAFETY: the last reference is gone, so no LSM uses the namespace
+        // any more; its blob came from `security_secns_alloc()` (type
+        // invariants). `this.parent` outlives the call: it is dropped with
+        // the box, after it.
+        unsafe { bindings::security_secns_free(this.ns.get()) };
+        // The reference to the parent goes now.
+        drop(this);
+        FREEING.fetch_sub(1, Relaxed);
+    }
+}
+
+/// The namespaces whose free work is queued or running.
+static FREEING: Atomic<u32> = Atomic::new(0);
+
+/// Waits until every namespace whose last reference is gone has been freed,
+/// credentials freed after an RCU grace period included; `ETIMEDOUT` after
+/// about ten seconds.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) fn wait_for_frees() -> Result {
+    use kernel::sync::rcu::rcu_barrier;
+    use kernel::time::{delay::fsleep, Delta};
+    for _ in 0..10_000 {
+        rcu_barrier();
+        if FREEING.load(Relaxed) == 0 {
+            return Ok(());
+        }
+        fsleep(Delta::from_millis(1));
+    }
+    Err(ETIMEDOUT)
+}
+
+/// The LSM blob of tasks: the namespace a task created with
+/// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
+///
+/// Only the task itself changes it (through [`OwnPending`]); C's
+/// `secns_pending()` reads it without a lock. New tasks start without one:
+/// a pending namespace is not inherited.
+///
+/// # Invariants
+///
+/// `ns` is null or owns one reference to a namespace (from
+/// [`ARef::into_raw`]).
+pub(crate) struct Pending {
+    ns: Atomic<*mut Namespace>,
+}
+
+impl Pending {
+    fn empty() -> Self {
+        Self {
+            ns: Atomic::new(ptr::null_mut()),
+        }
+    }
+}
+
+impl TaskBlob for Pending {
+    fn initial() -> impl PinInit<Self, Error> {
+        Ok(Self::empty())
+    }
+
+    fn alloc(_clone_flags: u64) -> impl PinInit<Self, Error> {
+        Ok(Self::empty())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let raw = self.ns.load(Relaxed);
+        if let Some(raw) = NonNull::new(raw) {
+            // SAFETY: the slot owned this reference (type invariants), and
+            // the task is gone: nothing else uses the slot.
+            drop(unsafe { ARef::from_raw(raw) });
+        }
+    }
+}
+
+/// The pending namespace of the current task, for the task itself: the only
+/// way to change a [`Pending`].
+pub(crate) struct OwnPending<'a>(&'a Pending);
+
+/// The current task's [`OwnPending`]; `None` if secns has no task blob (it
+/// is not running).
+pub(crate) fn own_pending(task: &CurrentTask) -> Option<OwnPending<'_>> {
+    blob::task::<Secns>(task).map(OwnPending)
+}
+
+impl OwnPending<'_> {
+    /// The pending namespace, if there is one.
+    pub(crate) fn get(&self) -> Option<ARef<Namespace>> {
+        let raw = self.0.ns.load(Acquire);
+        // SAFETY: a non-null pointer holds a reference (type invariants)
+        // that only this task, which is running this, could drop.
+        (!raw.is_null()).then(|| ARef::from(unsafe { &*raw }))
+    }
+
+    /// Whether a namespace is pending.
+    pub(crate) fn is_some(&self) -> bool {
+        !self.0.ns.load(Relaxed).is_null()
+    }
+
+    /// The id of the pending namespace, if there is one.
+    pub(crate) fn id(&self) -> Option<u64> {
+        let raw = self.0.ns.load(Acquire);
+        // SAFETY: as in `get`.
+        (!raw.is_null()).then(|| unsafe { &*raw }.id())
+    }
+
+    /// Makes `ns` the pending namespace; returns the one it replaces.
+    pub(crate) fn replace(&self, ns: ARef<Namespace>) -> Option<ARef<Namespace>> {
+        let old = self.0.ns.xchg(ARef::into_raw(ns).as_ptr(), Release);
+        // SAFETY: the old pointer's reference now belongs to the caller
+        // (type invariants).
+        NonNull::new(old).map(|raw| unsafe { ARef::from_raw(raw) })
+    }
+
+    /// Removes the pending namespace and returns it.
+    pub(crate) fn take(&self) -> Option<ARef<Namespace>> {
+        let old = self.0.ns.xchg(ptr::null_mut(), Release);
+        // SAFETY: as in `replace`.
+        NonNull::new(old).map(|raw| unsafe { ARef::from_raw(raw) })
+    }
+}
+
+/// C `secns_of_cred()` (`include/linux/secns.h`).
+///
+/// # Safety
+///
+/// `cred` is valid for the call.
+#[export]
+unsafe extern "C" fn secns_of_cred(cred: *const bindings::cred) -> *mut bindings::secns {
+    // SAFETY: `cred` is valid for the call (safety requirements); what C
+    // gets back lives as long as `cred`, whose blob holds a reference.
+    let cred = unsafe { Credential::from_ptr(cred) };
+    blob::cred::<Secns>(cred).map_or(ptr::null_mut(), |e: &Effective| e.namespace().ns.get())
+}
+
+/// C `secns_pending()` (`include/linux/secns.h`): NULL, with a warning, for
+/// a task other than the current one.
+///
+/// # Safety
+///
+/// `task` is valid for the call.
+#[export]
+unsafe extern "C" fn secns_pending(task: *mut bindings::task_struct) -> *mut bindings::secns {
+    // Only the current task keeps its pending namespace alive for the
+    // caller: it enters or drops it only itself, not during the call.
+    if kernel::warn_on!(task != Task::current_raw()) {
+        return ptr::null_mut();
+    }
+    // SAFETY: `Task` is a transparent wrapper of `struct task_struct`, which
+    // is valid for the call (safety requirements).
+    let task = unsafe { &*task.cast::<Task>() };
+    let Some(pending) = blob::task::<Secns>(task) else {
+        return ptr::null_mut();
+    };
+    let raw = pending.ns.load(Acquire);
+    if raw.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: the pending reference keeps the namespace alive until the
+    // current task drops it, which it does not do while this runs (type
+    // invariants of `Pending`).
+    unsafe { &*raw }.ns.get()
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+#[kunit_tests(secns_ffi)]
+mod tests {
+    use super::*;
+    use crate::unshare::{init, ABORT};
+
+    /// `secns_of_cred(current_cred())`, as C sees it.
+    fn c_of_current_cred() -> Option<&'static SecNs> {
+        let cred = Credential::current();
+        // SAFETY: `cred` is valid for the call.
+        let ns = unsafe { bindings::secns_of_cred(cred.as_ptr()) };
+        // SAFETY: the KUnit thread's credentials (and with them their
+        // namespace, the initial one, which is never freed) stay.
+        (!ns.is_null()).then(|| unsafe { SecNs::from_ptr(ns) })
+    }
+
+    /// `secns_pending(current)`, as C sees it: its id.
+    fn c_pending_id() -> Option<u64> {
+        // SAFETY: the current task is valid, and is current.
+        let ns = unsafe { bindings::secns_pending(Task::current_raw()) };
+        // SAFETY: the pending namespace lives until this task drops it.
+        (!ns.is_null()).then(|| unsafe { SecNs::from_ptr(ns) }.id())
+    }
+
+    #[test]
+    fn the_c_accessors_see_the_current_task() -> Result {
+        // KUnit cases run in kernel threads, in the initial namespace.
+        let ns = c_of_current_cred().ok_or(ENOENT)?;
+        assert_eq!((ns.id(), ns.depth()), (0, 0));
+        assert!(ns.parent().is_none());
+        assert_eq!(c_pending_id(), None);
+        init(0)?;
+        let pending = own_pending(kernel::current!()).and_then(|p| p.id());
+        assert!(pending.is_some());
+        assert_eq!(c_pending_id(), pending);
+        init(ABORT)?;
+        assert_eq!(c_pending_id(), None);
+        wait_for_frees()
+    }
+}
