@@ -7,6 +7,8 @@
 //! - no argument: the tests for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
 //!   secns boot parameters (see `tests/run-vm`);
+//! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
+//!   of their own (lockdown cannot be lowered again);
 //! - `stress`: the stress and fuzz runs, for the stress kernel;
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         .concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
+        Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
         Some("stress") => stress::TESTS.to_vec(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {

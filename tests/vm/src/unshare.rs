@@ -23,6 +23,10 @@ pub const TESTS: &[Test] = &[
         run: inheritance,
     },
     Test {
+        name: "execve drops the pending namespace of the task that calls it",
+        run: exec_drops_pending,
+    },
+    Test {
         name: "second UNSHARE_INIT is EBUSY",
         run: second_init_ebusy,
     },
@@ -122,6 +126,12 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[
         run: boot_parameters,
     },
 ];
+
+/// Run in a boot of their own, which they lock down at run time.
+pub const LOCKDOWN_RAISE_TESTS: &[Test] = &[Test {
+    name: "lockdown raised at run time: a pending namespace cannot be entered (lockdown's EPERM)",
+    run: lockdown_raised,
+}];
 
 /// Waits until the count is `base` again.
 fn back_to(base: u64) -> Outcome {
@@ -278,6 +288,100 @@ fn inheritance() -> Outcome {
         check(sys::secns_info()?.pending_id == me.pending_id, || {
             "pending lost".into()
         })
+    })
+}
+
+fn exec_drops_pending() -> Outcome {
+    use std::ffi::CString;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    in_child(|| {
+        let base = count()?;
+        let me = sys::secns_info()?;
+        let exe = CString::new("/proc/self/exe").map_err(|e| e.to_string())?;
+        let arg = CString::new("--info").map_err(|e| e.to_string())?;
+        let argv = [exe.as_ptr(), arg.as_ptr(), std::ptr::null()];
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: errno {}", sys::errno()));
+        }
+        // SAFETY: single-threaded; the child only makes system calls and
+        // leaves with `execv` or `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // The task that creates the pending namespace is the one that
+            // executes the program: the program must not find it.
+            // SAFETY: `fds[1]` is open; `argv` is null-terminated.
+            let code = unsafe {
+                libc::dup2(fds[1], 1);
+                match init() {
+                    Ok(()) => {
+                        libc::execv(exe.as_ptr(), argv.as_ptr());
+                        126
+                    }
+                    Err(e) => e,
+                }
+            };
+            // SAFETY: leaving the child without running atexit handlers.
+            unsafe { libc::_exit(code) }
+        }
+        // SAFETY: the write end is ours to close; the read end becomes the
+        // `File`'s.
+        let mut out = unsafe {
+            libc::close(fds[1]);
+            std::fs::File::from_raw_fd(fds[0])
+        };
+        let mut text = String::new();
+        let read = out.read_to_string(&mut text);
+        let mut status = 0;
+        // SAFETY: `status` is writable.
+        if pid < 0 || unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+            return Err(format!("fork or waitpid: errno {}", sys::errno()));
+        }
+        read.map_err(|e| format!("reading the program's output: {e}"))?;
+        check(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            || format!("UNSHARE_INIT then execve: exit status {status:#x}"),
+        )?;
+        let want = format!("{} {} 0 {} 0", me.id, me.parent_id, me.depth);
+        check(text.trim() == want, || {
+            format!(
+                "after execve the program reports {:?}, expected {want:?} (no pending namespace)",
+                text.trim()
+            )
+        })?;
+        back_to(base)
+    })
+}
+
+fn lockdown_raised() -> Outcome {
+    const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
+    let mode = std::fs::read_to_string(LOCKDOWN).map_err(|e| format!("lockdown: {e}"))?;
+    check(mode.contains("[none]"), || {
+        format!("booted locked down already: {mode:?}")
+    })?;
+    in_child(|| {
+        let base = count()?;
+        ok("UNSHARE_INIT before lockdown", init())?;
+        let pending = sys::secns_info()?.pending_id;
+        std::fs::write(LOCKDOWN, "integrity").map_err(|e| format!("raising lockdown: {e}"))?;
+        expect_err("UNSHARE after lockdown was raised", unshare(), libc::EPERM)?;
+        // With CAP_MAC_ADMIN, the EPERM is lockdown's: it says so.
+        let line = "Lockdown: secns-vmtest: use of security namespaces is restricted";
+        check(sys::kernel_log()?.contains(line), || {
+            format!("no {line:?} in the kernel log")
+        })?;
+        // A refused UNSHARE keeps the namespace pending; it can be dropped.
+        check(sys::secns_info()?.pending_id == pending, || {
+            "the pending namespace changed".into()
+        })?;
+        ok(
+            "ABORT",
+            sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+        )?;
+        expect_err("UNSHARE_INIT under lockdown", init(), libc::EPERM)?;
+        back_to(base)
     })
 }
 
