@@ -4,7 +4,9 @@
  * hooks (security/security.c), through secns_test_raw: an LSM whose
  * task_secns_init and task_secns_unshare hooks return, for the test task
  * only, whatever a test sets, including values that no correct LSM returns.
- * It is listed last in CONFIG_LSM of the secns test kernels.
+ * It is listed last in CONFIG_LSM of the secns test kernels. Also the
+ * contexts the accessors of <linux/secns.h> may be called in, as C callers
+ * see them.
  */
 
 #include <kunit/test.h>
@@ -13,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/secns.h>
 #include <linux/security.h>
+#include <linux/spinlock.h>
 
 static struct task_struct *raw_task;
 static int raw_init_ret;
@@ -113,9 +116,32 @@ static void secns_positive_return_is_a_refusal(struct kunit *test)
 	security_secns_free(ns);
 }
 
+/*
+ * The accessors of <linux/secns.h> take no lock that may sleep (on
+ * PREEMPT_RT) or nest wrongly: call them where only raw spinlocks may be
+ * taken, which lockdep checks with CONFIG_PROVE_RAW_LOCK_NESTING.
+ */
+static void secns_accessors_take_no_sleeping_lock(struct kunit *test)
+{
+	static DEFINE_RAW_SPINLOCK(lock);
+	const struct cred *cred = get_current_cred();
+	struct secns *ns, *pending;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&lock, flags);
+	ns = secns_of_cred(cred);
+	pending = secns_pending(current);
+	raw_spin_unlock_irqrestore(&lock, flags);
+	put_cred(cred);
+
+	KUNIT_EXPECT_NOT_NULL(test, ns);
+	KUNIT_EXPECT_NULL(test, pending);
+}
+
 static struct kunit_case secns_framework_cases[] = {
 	KUNIT_CASE(secns_hook_error_is_returned),
 	KUNIT_CASE(secns_positive_return_is_a_refusal),
+	KUNIT_CASE(secns_accessors_take_no_sleeping_lock),
 	{}
 };
 
