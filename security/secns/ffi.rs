@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What secns shares with C: the `struct secns` objects, the LSM framework's
-//! calls about them, the pending namespace that C reads, and the accessors
-//! of `include/linux/secns.h`.
+//! calls about them, the pending namespace that C reads, the accessors of
+//! `include/linux/secns.h`, and the uapi payloads of
+//! `include/uapi/linux/secns.h` as bytes.
 //!
 //! This is the only module of secns with `unsafe` code.
 
@@ -20,7 +21,9 @@ use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::Refcount;
 use kernel::task::{CurrentTask, Task};
+use kernel::transmute::{AsBytes, FromBytes};
 use kernel::types::Opaque;
+use kernel::uapi;
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
 /// A security namespace: the C `struct secns` that every LSM sees, and what
@@ -326,6 +329,72 @@ impl OwnPending<'_> {
         NonNull::new(old).map(|raw| unsafe { ARef::from_raw(raw) })
     }
 }
+
+/// `struct secns_info`, what `lsm_get_self_attr(LSM_ATTR_UNSHARE)` reports.
+#[repr(transparent)]
+pub(crate) struct Info(uapi::secns_info);
+
+impl Info {
+    /// The report for namespace `id` (child of `parent_id`, at `depth`),
+    /// with `pending_id` pending.
+    pub(crate) fn new(id: u64, parent_id: u64, pending_id: Option<u64>, depth: u32) -> Self {
+        Self(uapi::secns_info {
+            id,
+            parent_id,
+            pending_id: pending_id.unwrap_or(0),
+            depth,
+            flags: if pending_id.is_some() {
+                uapi::SECNS_INFO_PENDING
+            } else {
+                0
+            },
+        })
+    }
+
+    /// The uapi struct.
+    #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+    pub(crate) fn raw(&self) -> &uapi::secns_info {
+        &self.0
+    }
+}
+
+// SAFETY: `secns_info` is a `repr(C)` struct of integers without padding
+// (its size is the sum of its fields', checked below), so all its bytes are
+// initialised.
+unsafe impl AsBytes for Info {}
+
+/// `struct secns_unshare_args`, the payload of both attributes.
+#[repr(transparent)]
+pub(crate) struct UnshareArgs(uapi::secns_unshare_args);
+
+impl UnshareArgs {
+    /// `SECNS_*` flags.
+    pub(crate) fn flags(&self) -> u64 {
+        self.0.flags
+    }
+}
+
+// SAFETY: a `repr(C)` struct of one `u64`: any bytes are a valid value.
+unsafe impl FromBytes for UnshareArgs {}
+
+// SAFETY: a `repr(C)` struct of one `u64`: no padding.
+unsafe impl AsBytes for UnshareArgs {}
+
+// The uapi layout, as `include/uapi/linux/secns.h` documents it: the sizes
+// of version 0, no padding, every field where user space expects it.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    use uapi::{secns_info as I, secns_unshare_args as A};
+    assert!(size_of::<I>() == uapi::SECNS_INFO_SIZE_VER0 as usize);
+    assert!(size_of::<I>() == 3 * size_of::<u64>() + 2 * size_of::<u32>());
+    assert!(offset_of!(I, id) == 0);
+    assert!(offset_of!(I, parent_id) == 8);
+    assert!(offset_of!(I, pending_id) == 16);
+    assert!(offset_of!(I, depth) == 24);
+    assert!(offset_of!(I, flags) == 28);
+    assert!(size_of::<A>() == uapi::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize);
+    assert!(offset_of!(A, flags) == 0);
+};
 
 /// C `secns_of_cred()` (`include/linux/secns.h`).
 ///

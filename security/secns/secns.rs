@@ -12,6 +12,7 @@
 use kernel::bindings;
 use kernel::lsm::{Binprm, CtxWriter, Lsm, LsmCtx};
 use kernel::prelude::*;
+use kernel::transmute::AsBytes;
 
 mod attr;
 mod ffi;
@@ -105,12 +106,12 @@ kernel::define_lsm! {
 /// framework takes as "nothing to report", so the syscall keeps working for
 /// the other LSMs.
 fn getselfattr(attr: Option<Attr>, out: &mut CtxWriter<'_>) -> Result {
-    out.write(0, &self_attr(attr)?)
+    out.write(0, self_attr(attr)?.as_bytes())
 }
 
 /// The value of `attr` for the current task, as `lsm_get_self_attr(2)`
 /// returns it.
-fn self_attr(attr: Option<Attr>) -> Result<[u8; unshare::INFO_SIZE]> {
+fn self_attr(attr: Option<Attr>) -> Result<ffi::Info> {
     match attr {
         Some(Attr::Unshare) => unshare::info(),
         _ => Err(EOPNOTSUPP),
@@ -201,22 +202,21 @@ mod tests {
     }
 
     #[test]
-    fn secns_info_is_laid_out_as_the_uapi_says() {
-        let b = unshare::encode_info(
+    fn secns_info_carries_each_value_in_its_uapi_field() {
+        let info = ffi::Info::new(
             0x0102_0304_0506_0708,
             0x1112_1314_1516_1718,
             Some(0x2122_2324_2526_2728),
             0x3132_3334,
         );
-        assert_eq!(b.len(), 32);
-        assert_eq!(b[0..8], 0x0102_0304_0506_0708u64.to_ne_bytes());
-        assert_eq!(b[8..16], 0x1112_1314_1516_1718u64.to_ne_bytes());
-        assert_eq!(b[16..24], 0x2122_2324_2526_2728u64.to_ne_bytes());
-        assert_eq!(b[24..28], 0x3132_3334u32.to_ne_bytes());
-        assert_eq!(b[28..32], bindings::SECNS_INFO_PENDING.to_ne_bytes());
-        let none = unshare::encode_info(1, 0, None, 1);
-        assert_eq!(none[16..24], [0u8; 8]);
-        assert_eq!(none[24..28], 1u32.to_ne_bytes());
-        assert_eq!(none[28..32], [0u8; 4]);
+        let i = info.raw();
+        assert_eq!(i.id, 0x0102_0304_0506_0708);
+        assert_eq!(i.parent_id, 0x1112_1314_1516_1718);
+        assert_eq!(i.pending_id, 0x2122_2324_2526_2728);
+        assert_eq!(i.depth, 0x3132_3334);
+        assert_eq!(i.flags, bindings::SECNS_INFO_PENDING);
+        assert_eq!(info.as_bytes().len(), 32);
+        let none = ffi::Info::new(1, 0, None, 1);
+        assert_eq!((none.raw().pending_id, none.raw().flags), (0, 0));
     }
 }

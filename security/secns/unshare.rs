@@ -7,7 +7,7 @@
 //! gives; every failure leaves the caller as it was: no namespace counted,
 //! nothing pending that was not pending before.
 
-use crate::ffi::own_pending;
+use crate::ffi::{own_pending, Info, UnshareArgs};
 use crate::namespace::{self, Effective, Namespace};
 use crate::Secns;
 use kernel::bindings;
@@ -27,8 +27,8 @@ pub(crate) fn args_flags(ctx: &LsmCtx<'_>) -> Result<u64> {
     if ctx.flags() != 0 {
         return Err(EINVAL);
     }
-    // Version 0 of `struct secns_unshare_args` is one `__u64`: the flags.
-    ctx.read_struct::<u64>(bindings::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize)
+    let args: UnshareArgs = ctx.read_struct(bindings::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize)?;
+    Ok(args.flags())
 }
 
 /// The effective namespace of the current task.
@@ -123,37 +123,13 @@ pub(crate) fn drop_pending() {
     }
 }
 
-/// The size of `struct secns_info`.
-pub(crate) const INFO_SIZE: usize = bindings::SECNS_INFO_SIZE_VER0 as usize;
-
-/// Encodes a `struct secns_info` (native byte order, no padding).
-pub(crate) fn encode_info(
-    id: u64,
-    parent_id: u64,
-    pending_id: Option<u64>,
-    depth: u32,
-) -> [u8; INFO_SIZE] {
-    let flags = if pending_id.is_some() {
-        bindings::SECNS_INFO_PENDING
-    } else {
-        0
-    };
-    let mut out = [0u8; INFO_SIZE];
-    out[0..8].copy_from_slice(&id.to_ne_bytes());
-    out[8..16].copy_from_slice(&parent_id.to_ne_bytes());
-    out[16..24].copy_from_slice(&pending_id.unwrap_or(0).to_ne_bytes());
-    out[24..28].copy_from_slice(&depth.to_ne_bytes());
-    out[28..32].copy_from_slice(&flags.to_ne_bytes());
-    out
-}
-
 /// The `struct secns_info` of the current task.
-pub(crate) fn info() -> Result<[u8; INFO_SIZE]> {
+pub(crate) fn info() -> Result<Info> {
     let cred = Credential::current();
     let ns = blob::cred::<Secns>(&cred).ok_or(EOPNOTSUPP)?.namespace();
     let task = kernel::current!();
     let pending = own_pending(task).ok_or(EOPNOTSUPP)?.id();
-    Ok(encode_info(
+    Ok(Info::new(
         ns.id(),
         namespace::parent_id(ns),
         pending,
@@ -171,7 +147,7 @@ mod tests {
     use kernel::sync::atomic::Relaxed;
 
     /// What the current task's `secns_info` says.
-    struct Info {
+    struct Now {
         id: u64,
         parent_id: u64,
         pending_id: u64,
@@ -179,24 +155,15 @@ mod tests {
         flags: u32,
     }
 
-    fn info_now() -> Result<Info> {
-        let b = info()?;
-        let u64_at = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&b[i..i + 8]);
-            u64::from_ne_bytes(w)
-        };
-        let u32_at = |i: usize| {
-            let mut w = [0u8; 4];
-            w.copy_from_slice(&b[i..i + 4]);
-            u32::from_ne_bytes(w)
-        };
-        Ok(Info {
-            id: u64_at(0),
-            parent_id: u64_at(8),
-            pending_id: u64_at(16),
-            depth: u32_at(24),
-            flags: u32_at(28),
+    fn info_now() -> Result<Now> {
+        let info = info()?;
+        let i = info.raw();
+        Ok(Now {
+            id: i.id,
+            parent_id: i.parent_id,
+            pending_id: i.pending_id,
+            depth: i.depth,
+            flags: i.flags,
         })
     }
 
