@@ -4,7 +4,10 @@
 //! What they assert is the kernel's answer and its bookkeeping; the
 //! checkers' reports in the kernel log fail the run (tests/run-vm).
 
-use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use crate::sys::{
+    self, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT,
+    LSM_CTX_HEADER, SECNS_ABORT, SECNS_UNSHARE_ARGS_SIZE_VER0,
+};
 use crate::sys::{read_secns_file as read_u64, write_limit};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
@@ -250,20 +253,26 @@ fn fuzz_one(rng: &mut Rng) -> Result<bool, String> {
     };
     if rng.below(8) == 0 {
         // lsm_get_self_attr with a random buffer size and flags.
-        let mut buf = [0u64; 32];
-        buf[0] = if rng.below(2) == 0 {
-            sys::LSM_ID_SECNS
-        } else {
-            rng.next()
+        let mut buf = [0u8; 256];
+        let ask = LsmCtxHeader {
+            id: if rng.below(2) == 0 {
+                sys::LSM_ID_SECNS
+            } else {
+                rng.next()
+            },
+            ..LsmCtxHeader::default()
         };
+        buf[..LSM_CTX_HEADER].copy_from_slice(ask.as_bytes());
         let mut size = rng.below(257) as u32; // at most `buf`'s 256 bytes
         let flags = [0, 0, sys::LSM_FLAG_SINGLE, rng.next() as u32][rng.below(4) as usize];
         let ptr = if rng.below(6) == 0 {
             std::ptr::null_mut()
         } else {
-            buf.as_mut_ptr().cast()
+            buf.as_mut_ptr()
         };
-        let r = sys::get_self_attr_raw(attr, ptr, &mut size, flags);
+        // SAFETY: `ptr` is NULL or `buf`, which has room for `size` (at most
+        // 256) bytes and is not used meanwhile; `size` is a valid `u32`.
+        let r = unsafe { sys::lsm_get_self_attr_raw(attr, ptr, &mut size, flags) };
         return match r {
             Ok(_) => Ok(true),
             Err(libc::EINVAL | libc::E2BIG | libc::EOPNOTSUPP | libc::EFAULT) => Ok(false),
@@ -278,23 +287,33 @@ fn fuzz_one(rng: &mut Rng) -> Result<bool, String> {
             *b = rng.next() as u8;
         }
     }
-    if payload_len >= 8 && rng.below(2) == 0 {
-        payload[..8].copy_from_slice(&rng.below(4).to_ne_bytes());
+    if payload_len >= SECNS_UNSHARE_ARGS_SIZE_VER0 && rng.below(2) == 0 {
+        let args = SecnsUnshareArgs {
+            flags: rng.below(4),
+        };
+        payload[..SECNS_UNSHARE_ARGS_SIZE_VER0].copy_from_slice(args.as_bytes());
     }
-    let honest = 32 + payload_len as u64;
+    let honest = (LSM_CTX_HEADER + payload_len) as u64;
     let len = [honest, honest, rng.below(128), u64::MAX][rng.below(4) as usize];
     let ctx_len = [payload_len as u64, payload_len as u64, rng.next()][rng.below(3) as usize];
-    let ctx = sys::Ctx::raw(id, [0, 0, 1][rng.below(3) as usize], len, ctx_len, &payload);
-    // Within the buffer, or above PAGE_SIZE (refused before any read).
-    let buf_len = 32 + payload.len().div_ceil(8) as u64 * 8;
+    let header = LsmCtxHeader {
+        id,
+        flags: [0, 0, 1][rng.below(3) as usize],
+        len,
+        ctx_len,
+    };
+    let ctx = RawCtx::new(header, &payload);
+    // Within the buffer (`RawCtx` rounds it up to 8 bytes), or above
+    // PAGE_SIZE (refused before any read).
+    let buf_len = (LSM_CTX_HEADER + payload.len().div_ceil(8) * 8) as u64;
     let size = match rng.below(4) {
         0 | 1 => honest as u32,
         2 => rng.below(buf_len + 1) as u32,
         _ => 4097,
     };
     let flags = if rng.below(10) == 0 { 1 } else { 0 };
-    match sys::set_self_attr_raw(attr, ctx.as_ptr(), size, flags) {
-        Ok(()) => Ok(true),
+    match sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, flags) {
+        Ok(_) => Ok(true),
         Err(
             libc::EINVAL
             | libc::E2BIG

@@ -1,35 +1,20 @@
-//! Raw LSM syscalls, so that the kernel's own answer is what tests assert.
+//! Helpers of the in-VM tests. The LSM system calls and the uapi layouts
+//! are the `secns` crate's (`secns::sys`, `secns::uapi`), called raw so
+//! that the kernel's own answer is what tests assert.
 
+pub use secns::sys::{
+    lsm_get_self_attr, lsm_get_self_attr_raw, lsm_list_modules, lsm_set_self_attr,
+    lsm_set_self_attr_raw, RawCtx,
+};
 pub use secns::uapi::SecnsInfo as Info;
 pub use secns::uapi::{
-    LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE, LSM_ID_SECNS, SECNS_ABORT,
-    SECNS_INFO_PENDING,
+    LsmCtxHeader, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE,
+    LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING, SECNS_INFO_SIZE_VER0,
+    SECNS_UNSHARE_ARGS_SIZE_VER0,
 };
 
-// x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl); the libc
-// crate does not have them for this architecture.
-const SYS_LSM_LIST_MODULES: libc::c_long = 461;
-
-/// `lsm_list_modules(2)`: the ids of the active LSMs, in order.
-pub fn lsm_list_modules() -> Result<Vec<u64>, i32> {
-    let mut ids = [0u64; 64];
-    let mut size = u32::try_from(core::mem::size_of_val(&ids)).unwrap_or(u32::MAX);
-    // SAFETY: `ids` is writable for `size` bytes and `size` is a valid u32
-    // the kernel may update; flags must be 0.
-    let ret = unsafe {
-        libc::syscall(
-            SYS_LSM_LIST_MODULES,
-            ids.as_mut_ptr(),
-            &mut size as *mut u32,
-            0u32,
-        )
-    };
-    if ret < 0 {
-        return Err(errno());
-    }
-    let n = usize::try_from(ret).unwrap_or(0).min(ids.len());
-    Ok(ids[..n].to_vec())
-}
+/// The size of `struct lsm_ctx` without its payload.
+pub const LSM_CTX_HEADER: usize = core::mem::size_of::<LsmCtxHeader>();
 
 /// `CAP_MAC_ADMIN` from `include/uapi/linux/capability.h`.
 pub const CAP_MAC_ADMIN: u32 = 33;
@@ -96,100 +81,39 @@ pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-/// The size of `struct lsm_ctx` without its payload.
-pub const LSM_CTX_HEADER: usize = 32;
-
-const SYS_LSM_GET_SELF_ATTR: libc::c_long = 459;
-const SYS_LSM_SET_SELF_ATTR: libc::c_long = 460;
-
-/// An `lsm_ctx` in 8-byte aligned memory: `id`, `flags`, `len`, `ctx_len`
-/// as given, then `payload`.
-pub struct Ctx(Vec<u64>);
-
-impl Ctx {
-    /// A well-formed context for `id` with `payload`.
-    pub fn new(id: u64, payload: &[u8]) -> Self {
-        let len = (LSM_CTX_HEADER + payload.len()) as u64;
-        Self::raw(id, 0, len, payload.len() as u64, payload)
-    }
-
-    /// A context with every header field chosen by the caller.
-    pub fn raw(id: u64, flags: u64, len: u64, ctx_len: u64, payload: &[u8]) -> Self {
-        let mut words = vec![id, flags, len, ctx_len];
-        words.resize(4 + payload.len().div_ceil(8), 0);
-        let mut ctx = Self(words);
-        ctx.bytes_mut()[LSM_CTX_HEADER..LSM_CTX_HEADER + payload.len()].copy_from_slice(payload);
-        ctx
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        let n = self.0.len() * 8;
-        // SAFETY: the `u64`s are `n` initialised bytes, borrowed mutably.
-        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<u8>(), n) }
-    }
-
-    /// The header plus the payload, as `size` for the syscall.
-    pub fn size(&self, payload_len: usize) -> u32 {
-        (LSM_CTX_HEADER + payload_len) as u32
-    }
-
-    pub fn as_ptr(&self) -> *const u8 {
-        self.0.as_ptr().cast()
-    }
-}
-
-/// `lsm_set_self_attr(2)` with raw arguments; `Err(errno)` on failure.
-pub fn set_self_attr_raw(attr: u32, ctx: *const u8, size: u32, flags: u32) -> Result<(), i32> {
-    // SAFETY: the kernel reads at most `size` bytes from `ctx`, and checks
-    // the pointer itself (tests pass bad ones on purpose).
-    let ret = unsafe { libc::syscall(SYS_LSM_SET_SELF_ATTR, attr, ctx, size, flags) };
-    if ret < 0 {
-        Err(errno())
-    } else {
-        Ok(())
-    }
+/// `lsm_set_self_attr(attr, ctx, size, 0)` with all of `ctx`; `Err(errno)`
+/// on failure.
+pub fn set_ctx(attr: u32, ctx: &RawCtx) -> Result<(), i32> {
+    let bytes = ctx.as_bytes();
+    lsm_set_self_attr(attr, bytes, bytes.len() as u32, 0).map(drop)
 }
 
 /// `lsm_set_self_attr(attr)` for secns with `struct secns_unshare_args`
 /// holding `flags` (no payload for `None`).
 pub fn secns_set(attr: u32, flags: Option<u64>) -> Result<(), i32> {
-    let payload = flags.map(u64::to_ne_bytes);
-    let payload: &[u8] = payload.as_ref().map_or(&[], |p| p);
-    let ctx = Ctx::new(LSM_ID_SECNS, payload);
-    set_self_attr_raw(attr, ctx.as_ptr(), ctx.size(payload.len()), 0)
-}
-
-/// `lsm_get_self_attr(2)` with raw arguments: the syscall's return value,
-/// or `Err(errno)`; `size` is updated by the kernel.
-pub fn get_self_attr_raw(attr: u32, buf: *mut u8, size: &mut u32, flags: u32) -> Result<i64, i32> {
-    // SAFETY: `buf` is null or writable for `*size` bytes; `size` is valid.
-    let ret = unsafe { libc::syscall(SYS_LSM_GET_SELF_ATTR, attr, buf, size as *mut u32, flags) };
-    if ret < 0 {
-        Err(errno())
-    } else {
-        Ok(ret)
-    }
+    let args = flags.map(|flags| SecnsUnshareArgs { flags });
+    let payload: &[u8] = args.as_ref().map_or(&[], SecnsUnshareArgs::as_bytes);
+    set_ctx(attr, &RawCtx::secns(payload))
 }
 
 /// The caller's `secns_info`: `lsm_get_self_attr(LSM_ATTR_UNSHARE)`, the
 /// entry whose id is `LSM_ID_SECNS`.
 pub fn secns_info() -> Result<Info, String> {
-    let mut buf = [0u64; 64];
-    let mut size = 512u32;
-    let n = get_self_attr_raw(LSM_ATTR_UNSHARE, buf.as_mut_ptr().cast(), &mut size, 0)
-        .map_err(|e| format!("lsm_get_self_attr(LSM_ATTR_UNSHARE): errno {e}"))?;
-    // SAFETY: the `u64`s are 512 initialised bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), 512) };
+    let mut bytes = [0u8; 512];
+    let (n, _) = lsm_get_self_attr(LSM_ATTR_UNSHARE, &mut bytes, 0);
+    let n = n.map_err(|e| format!("lsm_get_self_attr(LSM_ATTR_UNSHARE): errno {e}"))?;
     let mut at = 0usize;
     for _ in 0..n {
-        let word =
-            |i: usize| u64::from_ne_bytes(bytes[at + i..at + i + 8].try_into().unwrap_or_default());
-        let (id, len, ctx_len) = (word(0), word(16) as usize, word(24) as usize);
-        if id == LSM_ID_SECNS {
-            if ctx_len != 32 {
-                return Err(format!("secns_info ctx_len {ctx_len}, expected 32"));
+        let h = LsmCtxHeader::from_bytes(&bytes[at..]).unwrap_or_default();
+        let (len, ctx_len) = (h.len as usize, h.ctx_len as usize);
+        if h.id == LSM_ID_SECNS {
+            if ctx_len != SECNS_INFO_SIZE_VER0 {
+                return Err(format!(
+                    "secns_info ctx_len {ctx_len}, expected {SECNS_INFO_SIZE_VER0}"
+                ));
             }
-            return Info::from_bytes(&bytes[at + LSM_CTX_HEADER..at + LSM_CTX_HEADER + 32])
+            let payload = at + LSM_CTX_HEADER;
+            return Info::from_bytes(&bytes[payload..payload + SECNS_INFO_SIZE_VER0])
                 .ok_or_else(|| "short secns_info".into());
         }
         at += len;

@@ -4,7 +4,10 @@
 //! to its baseline once the child is gone.
 
 use crate::sys::count;
-use crate::sys::{self, Info, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use crate::sys::{
+    self, Info, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT,
+    LSM_CTX_HEADER, LSM_ID_SECNS, SECNS_ABORT, SECNS_UNSHARE_ARGS_SIZE_VER0,
+};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
 use std::time::Duration;
@@ -86,19 +89,19 @@ pub const TESTS: &[Test] = &[
     },
     Test {
         name: "lsm_ctx.len beyond size is EINVAL",
-        run: || ctx_err(sys::LSM_ID_SECNS, 48, 8, libc::EINVAL),
+        run: || ctx_err(LSM_ID_SECNS, 48, 8, libc::EINVAL),
     },
     Test {
         name: "lsm_ctx.ctx_len beyond len is EINVAL",
-        run: || ctx_err(sys::LSM_ID_SECNS, 40, 16, libc::EINVAL),
+        run: || ctx_err(LSM_ID_SECNS, 40, 16, libc::EINVAL),
     },
     Test {
         name: "lsm_ctx.ctx_len overflowing the header size is EINVAL",
-        run: || ctx_err(sys::LSM_ID_SECNS, 40, u64::MAX - 7, libc::EINVAL),
+        run: || ctx_err(LSM_ID_SECNS, 40, u64::MAX - 7, libc::EINVAL),
     },
     Test {
         name: "a wrong lsm_ctx.id is EOPNOTSUPP",
-        run: || ctx_err(sys::LSM_ID_SECNS + 1, 40, 8, libc::EOPNOTSUPP),
+        run: || ctx_err(LSM_ID_SECNS + 1, 40, 8, libc::EOPNOTSUPP),
     },
     Test {
         name: "an unknown attribute is EOPNOTSUPP",
@@ -438,10 +441,16 @@ fn unknown_flags() -> Outcome {
             libc::EINVAL,
         )?;
         // lsm_ctx.flags are not used either.
-        let ctx = sys::Ctx::raw(sys::LSM_ID_SECNS, 1, 32, 0, &[]);
+        let ctx = RawCtx::new(
+            LsmCtxHeader {
+                flags: 1,
+                ..LsmCtxHeader::new(LSM_ID_SECNS, 0)
+            },
+            &[],
+        );
         expect_err(
             "lsm_ctx.flags 1",
-            sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ctx.as_ptr(), 32, 0),
+            sys::set_ctx(LSM_ATTR_UNSHARE_INIT, &ctx),
             libc::EINVAL,
         )?;
         check(count()? == base && sys::secns_info()?.flags == 0, || {
@@ -452,18 +461,11 @@ fn unknown_flags() -> Outcome {
 
 fn payload_rules() -> Outcome {
     in_child(|| {
-        let set = |payload: &[u8]| {
-            let ctx = sys::Ctx::new(sys::LSM_ID_SECNS, payload);
-            sys::set_self_attr_raw(
-                LSM_ATTR_UNSHARE_INIT,
-                ctx.as_ptr(),
-                ctx.size(payload.len()),
-                0,
-            )
-        };
+        let set = |payload: &[u8]| sys::set_ctx(LSM_ATTR_UNSHARE_INIT, &RawCtx::secns(payload));
         expect_err("4-byte payload", set(&[0; 4]), libc::EINVAL)?;
+        // A 24-byte struct whose byte 20, beyond version 0, is not zero.
         let mut long = [0u8; 24];
-        long[20] = 1;
+        long[SECNS_UNSHARE_ARGS_SIZE_VER0 + 12] = 1;
         expect_err("non-zero tail", set(&long), libc::E2BIG)?;
         // ctx_len 0, exactly 8 bytes and a longer zero tail all mean "no flags".
         for len in [0usize, 8, 24] {
@@ -474,8 +476,8 @@ fn payload_rules() -> Outcome {
             )?;
         }
         // SECNS_ABORT in a longer, zero-tailed struct is still understood.
-        let mut abort = [0u8; 16];
-        abort[..8].copy_from_slice(&SECNS_ABORT.to_ne_bytes());
+        let mut abort = SecnsUnshareArgs { flags: SECNS_ABORT }.as_bytes().to_vec();
+        abort.resize(16, 0);
         expect_err(
             "ABORT (16 bytes) with nothing pending",
             set(&abort),
@@ -546,45 +548,35 @@ fn limits_enospc() -> Outcome {
 
 fn get_sizes() -> Outcome {
     // Size query: NULL buffer and size 0 give E2BIG and the size needed.
-    let mut size = 0u32;
-    let r = sys::get_self_attr_raw(LSM_ATTR_UNSHARE, std::ptr::null_mut(), &mut size, 0);
+    let (r, size) = sys::lsm_get_self_attr(LSM_ATTR_UNSHARE, &mut [], 0);
     check(r == Err(libc::E2BIG) && size == 64, || {
         format!("size query: {r:?}, size {size}")
     })?;
     // Too small a buffer: E2BIG, size updated.
-    let mut buf = [0u64; 8];
-    let mut size = 40u32;
-    let r = sys::get_self_attr_raw(LSM_ATTR_UNSHARE, buf.as_mut_ptr().cast(), &mut size, 0);
+    let mut buf = [0u8; 64];
+    let (r, size) = sys::lsm_get_self_attr(LSM_ATTR_UNSHARE, &mut buf[..40], 0);
     check(r == Err(libc::E2BIG) && size == 64, || {
         format!("40-byte buffer: {r:?}, size {size}")
     })?;
     // LSM_FLAG_SINGLE with secns's id: exactly one entry of 64 bytes.
-    let mut buf = [0u64; 16];
-    buf[0] = sys::LSM_ID_SECNS;
-    let mut size = 128u32;
-    let r = sys::get_self_attr_raw(
-        LSM_ATTR_UNSHARE,
-        buf.as_mut_ptr().cast(),
-        &mut size,
-        sys::LSM_FLAG_SINGLE,
-    );
+    let mut buf = [0u8; 128];
+    let ask = LsmCtxHeader {
+        id: LSM_ID_SECNS,
+        ..LsmCtxHeader::default()
+    };
+    buf[..LSM_CTX_HEADER].copy_from_slice(ask.as_bytes());
+    let (r, size) = sys::lsm_get_self_attr(LSM_ATTR_UNSHARE, &mut buf, sys::LSM_FLAG_SINGLE);
+    let header = LsmCtxHeader::from_bytes(&buf).unwrap_or_default();
     check(
-        r == Ok(1) && size == 64 && buf[0] == sys::LSM_ID_SECNS && buf[2] == 64 && buf[3] == 32,
-        || {
-            format!(
-                "LSM_FLAG_SINGLE: {r:?}, size {size}, header {:?}",
-                &buf[..4]
-            )
-        },
+        r == Ok(1)
+            && size == 64
+            && header.id == LSM_ID_SECNS
+            && header.len == 64
+            && header.ctx_len == 32,
+        || format!("LSM_FLAG_SINGLE: {r:?}, size {size}, header {header:?}"),
     )?;
     // secns answers no other attribute.
-    let mut size = 128u32;
-    let r = sys::get_self_attr_raw(
-        LSM_ATTR_UNSHARE_INIT,
-        buf.as_mut_ptr().cast(),
-        &mut size,
-        sys::LSM_FLAG_SINGLE,
-    );
+    let (r, _) = sys::lsm_get_self_attr(LSM_ATTR_UNSHARE_INIT, &mut buf, sys::LSM_FLAG_SINGLE);
     check(r == Err(libc::EOPNOTSUPP), || {
         format!("UNSHARE_INIT: {r:?}")
     })
@@ -623,10 +615,10 @@ fn boot_parameters() -> Outcome {
 /// expects `errno` and no change.
 fn raw_err(payload: usize, f: fn(*const u8) -> (*const u8, u32, u32), errno: i32) -> Outcome {
     in_child(|| {
-        let ctx = sys::Ctx::new(sys::LSM_ID_SECNS, &vec![0; payload]);
+        let ctx = RawCtx::secns(&vec![0; payload]);
         let (ptr, size, flags) = f(ctx.as_ptr());
         let base = count()?;
-        let r = sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ptr, size, flags);
+        let r = sys::lsm_set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ptr, size, flags).map(drop);
         expect_err("lsm_set_self_attr", r, errno)?;
         unchanged(base)
     })
@@ -664,9 +656,18 @@ fn unchanged(base: u64) -> Outcome {
 /// header says `id`, `len`, `ctx_len`: expects `errno`.
 fn ctx_err(id: u64, len: u64, ctx_len: u64, errno: i32) -> Outcome {
     in_child(|| {
-        let ctx = sys::Ctx::raw(id, 0, len, ctx_len, &[0; 8]);
+        let ctx = RawCtx::new(
+            LsmCtxHeader {
+                id,
+                flags: 0,
+                len,
+                ctx_len,
+            },
+            &[0; 8],
+        );
         let base = count()?;
-        let r = sys::set_self_attr_raw(LSM_ATTR_UNSHARE_INIT, ctx.as_ptr(), 40, 0);
+        // All 40 bytes, whatever the header says.
+        let r = sys::set_ctx(LSM_ATTR_UNSHARE_INIT, &ctx);
         expect_err("lsm_set_self_attr", r, errno)?;
         unchanged(base)
     })
@@ -682,18 +683,15 @@ fn attr_err(attr: u32, errno: i32) -> Outcome {
 }
 
 fn get_null_size() -> Outcome {
-    // SAFETY: a NULL `size` is what is tested; the kernel checks it.
+    // SAFETY: a NULL `size` (and a NULL `ctx`) is what is tested: NULL is no
+    // memory of this process, so the kernel cannot write to any through it.
     let r = unsafe {
-        libc::syscall(
-            459,
+        sys::lsm_get_self_attr_raw(
             LSM_ATTR_UNSHARE,
-            std::ptr::null_mut::<u8>(),
-            std::ptr::null_mut::<u32>(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
             0,
         )
     };
-    let e = sys::errno();
-    check(r == -1 && e == libc::EINVAL, || {
-        format!("returned {r}, errno {e}")
-    })
+    check(r == Err(libc::EINVAL), || format!("returned {r:?}"))
 }

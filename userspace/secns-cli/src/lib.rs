@@ -2,6 +2,7 @@
 //! writes the man pages) and what each subcommand does.
 
 use clap::{CommandFactory, Parser, Subcommand};
+use serde::Serialize;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt;
@@ -104,12 +105,39 @@ pub fn main(cli: Cli) -> ExitCode {
     }
 }
 
-/// What `secns status` shows.
+/// What `secns status` shows. The namespaces come from the system call;
+/// the limits and the LSM names come from securityfs, which may be
+/// unavailable (not mounted): then they are shown as unavailable, and the
+/// rest all the same.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Status {
     pub info: secns::Info,
-    pub limits: secns::Limits,
-    pub lsms: Vec<String>,
+    pub limits: secns::Result<secns::Limits>,
+    pub lsms: secns::Result<Vec<String>>,
+}
+
+/// The JSON form of [`Status`]: keys in this order, `null` for what is not
+/// there.
+#[derive(Serialize)]
+struct JsonStatus<'a> {
+    namespace: JsonNamespace,
+    pending_id: Option<u64>,
+    limits: Option<JsonLimits>,
+    lsms: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct JsonNamespace {
+    id: u64,
+    parent_id: u64,
+    depth: u32,
+}
+
+#[derive(Serialize)]
+struct JsonLimits {
+    maxns: u32,
+    maxnsdepth: u32,
+    count: u32,
 }
 
 impl Status {
@@ -126,67 +154,64 @@ impl Status {
             Some(p) => writeln!(s, "pending    {p}"),
             None => writeln!(s, "pending    none"),
         };
-        let l = &self.limits;
-        let _ = writeln!(
-            s,
-            "limits     maxns {}, maxnsdepth {}",
-            l.maxns, l.maxnsdepth
-        );
-        let _ = writeln!(s, "live       {}", l.count);
-        let _ = writeln!(s, "LSMs       {}", self.lsms.join(","));
+        let _ = match &self.limits {
+            Ok(l) => writeln!(
+                s,
+                "limits     maxns {}, maxnsdepth {}\nlive       {}",
+                l.maxns, l.maxnsdepth, l.count
+            ),
+            Err(e) => writeln!(s, "limits     unavailable: {e}\nlive       unavailable"),
+        };
+        let _ = match &self.lsms {
+            Ok(lsms) => writeln!(s, "LSMs       {}", lsms.join(",")),
+            Err(e) => writeln!(s, "LSMs       unavailable: {e}"),
+        };
         s
     }
 
     /// The JSON form (one object, one line).
     pub fn json(&self) -> String {
         let i = &self.info;
-        let l = &self.limits;
-        let pending = i.pending_id.map_or("null".to_string(), |p| p.to_string());
-        let lsms: Vec<String> = self.lsms.iter().map(|n| json_string(n)).collect();
-        format!(
-            "{{\"namespace\":{{\"id\":{},\"parent_id\":{},\"depth\":{}}},\"pending_id\":{},\
-             \"limits\":{{\"maxns\":{},\"maxnsdepth\":{},\"count\":{}}},\"lsms\":[{}]}}",
-            i.id,
-            i.parent_id,
-            i.depth,
-            pending,
-            l.maxns,
-            l.maxnsdepth,
-            l.count,
-            lsms.join(",")
-        )
+        let view = JsonStatus {
+            namespace: JsonNamespace {
+                id: i.id,
+                parent_id: i.parent_id,
+                depth: i.depth,
+            },
+            pending_id: i.pending_id,
+            limits: self.limits.as_ref().ok().map(|l| JsonLimits {
+                maxns: l.maxns,
+                maxnsdepth: l.maxnsdepth,
+                count: l.count,
+            }),
+            lsms: self.lsms.as_deref().ok(),
+        };
+        serde_json::to_string(&view).expect("integers and strings always serialise")
     }
-}
-
-/// A JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn status(json: bool) -> ExitCode {
-    let st = (|| {
-        Ok::<_, secns::Error>(Status {
-            info: secns::status()?,
-            limits: secns::Limits::read()?,
-            lsms: secns::active_lsms()?,
-        })
-    })();
-    match st {
-        Ok(st) if json => println!("{}", st.json()),
-        Ok(st) => print!("{}", st.text()),
+    let info = match secns::status() {
+        Ok(info) => info,
         Err(e) => return fail(e, 1),
+    };
+    let st = Status {
+        info,
+        limits: secns::Limits::read(),
+        lsms: secns::active_lsms(),
+    };
+    if json {
+        // The text form says why something is unavailable; JSON has only
+        // `null`, so the reason goes to stderr.
+        for e in [st.limits.as_ref().err(), st.lsms.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            eprintln!("secns: {e}");
+        }
+        println!("{}", st.json());
+    } else {
+        print!("{}", st.text());
     }
     ExitCode::SUCCESS
 }
@@ -217,21 +242,10 @@ fn run(setup: &[String], program: &[OsString]) -> ExitCode {
     let Some((prog, args)) = program.split_first() else {
         return fail("no PROGRAM given", 2);
     };
-    if let Err(e) = secns::init() {
-        return fail(e, EXIT_FAILED);
-    }
-    let pending = match secns::status() {
-        Ok(secns::Info {
-            pending_id: Some(id),
-            ..
-        }) => id,
-        Ok(_) => {
-            return fail(
-                "the new namespace is not pending (changed behind our back?)",
-                EXIT_FAILED,
-            )
-        }
-        Err(e) => return abort_and_fail(e),
+    // On failure nothing is left pending (init drops what it created).
+    let pending = match secns::init() {
+        Ok(id) => id,
+        Err(e) => return fail(e, EXIT_FAILED),
     };
     for (n, cmd) in setup.iter().enumerate() {
         let status = Command::new("/bin/sh")
@@ -328,40 +342,107 @@ mod tests {
         assert!(parse(&["secns", "limits", "--maxns", "x"]).is_err());
     }
 
+    fn info(id: u64, parent_id: u64, depth: u32, pending_id: Option<u64>) -> secns::Info {
+        let mut i = secns::Info::default();
+        i.id = id;
+        i.parent_id = parent_id;
+        i.depth = depth;
+        i.pending_id = pending_id;
+        i
+    }
+
+    fn limits(maxns: u32, maxnsdepth: u32, count: u32) -> secns::Limits {
+        let mut l = secns::Limits::default();
+        l.maxns = maxns;
+        l.maxnsdepth = maxnsdepth;
+        l.count = count;
+        l
+    }
+
+    fn parse_json(s: &str) -> serde_json::Value {
+        assert!(!s.contains('\n'), "one line: {s:?}");
+        serde_json::from_str(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
     #[test]
     fn status_has_text_and_json_forms() {
         let st = Status {
-            info: secns::Info {
-                id: 7,
-                parent_id: 3,
-                depth: 2,
-                pending_id: Some(9),
-            },
-            limits: secns::Limits {
-                maxns: 4096,
-                maxnsdepth: 32,
-                count: 4,
-            },
-            lsms: vec!["capability".into(), "sec\"ns".into()],
+            info: info(7, 3, 2, Some(9)),
+            limits: Ok(limits(4096, 32, 4)),
+            lsms: Ok(vec!["capability".into(), "sec\"ns".into()]),
         };
+        // Byte for byte what scripts (and the in-VM tests) have seen so far.
         assert_eq!(
             st.json(),
             "{\"namespace\":{\"id\":7,\"parent_id\":3,\"depth\":2},\"pending_id\":9,\
              \"limits\":{\"maxns\":4096,\"maxnsdepth\":32,\"count\":4},\
              \"lsms\":[\"capability\",\"sec\\\"ns\"]}"
         );
+        assert_eq!(
+            parse_json(&st.json()),
+            serde_json::json!({
+                "namespace": {"id": 7, "parent_id": 3, "depth": 2},
+                "pending_id": 9,
+                "limits": {"maxns": 4096, "maxnsdepth": 32, "count": 4},
+                "lsms": ["capability", "sec\"ns"],
+            })
+        );
         let text = st.text();
         assert!(text.contains("namespace  7 (depth 2, parent 3)"));
         assert!(text.contains("pending    9"));
+        assert!(text.contains("limits     maxns 4096, maxnsdepth 32\n"));
         assert!(text.contains("live       4\n"));
-        let none = Status {
-            info: secns::Info {
-                pending_id: None,
-                ..st.info
-            },
-            ..st
-        };
+        assert!(text.contains("LSMs       capability,sec\"ns\n"));
+        let mut none = st;
+        none.info.pending_id = None;
+        assert_eq!(
+            parse_json(&none.json())["pending_id"],
+            serde_json::Value::Null
+        );
         assert!(none.json().contains("\"pending_id\":null"));
         assert!(none.text().contains("pending    none"));
+    }
+
+    #[test]
+    fn status_without_securityfs_shows_the_namespaces() {
+        // securityfs not mounted: the limits and the LSM list are missing.
+        let st = Status {
+            info: info(5, 1, 2, Some(6)),
+            limits: Err(secns::Error::new(secns::Op::ReadLimits, libc::ENOENT)),
+            lsms: Err(secns::Error::new(secns::Op::ListModules, libc::ENOENT)),
+        };
+        let text = st.text();
+        assert!(
+            text.contains("namespace  5 (depth 2, parent 1)\n"),
+            "{text}"
+        );
+        assert!(text.contains("pending    6\n"), "{text}");
+        assert!(
+            text.contains(
+                "limits     unavailable: reading the secns limits failed: securityfs or the \
+                 secns files are missing"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("live       unavailable\n"), "{text}");
+        assert!(text.contains("LSMs       unavailable: "), "{text}");
+        assert_eq!(
+            parse_json(&st.json()),
+            serde_json::json!({
+                "namespace": {"id": 5, "parent_id": 1, "depth": 2},
+                "pending_id": 6,
+                "limits": null,
+                "lsms": null,
+            })
+        );
+        // Only the limits missing: the LSMs are still listed.
+        let st = Status {
+            lsms: Ok(vec!["secns".into()]),
+            ..st
+        };
+        let j = parse_json(&st.json());
+        assert_eq!(j["limits"], serde_json::Value::Null);
+        assert_eq!(j["lsms"], serde_json::json!(["secns"]));
+        assert!(st.text().contains("LSMs       secns\n"));
     }
 }

@@ -16,8 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Phase one: a child of our namespace, pending.
-    secns::init()?;
-    let pending = secns::status()?.pending_id.ok_or("nothing pending")?;
+    let pending = secns::init()?;
     println!("pending namespace {pending}");
 
     // Configure it: a helper process gets the id (it does not inherit the

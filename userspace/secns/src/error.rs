@@ -3,8 +3,11 @@
 
 use std::fmt;
 
-/// What was being done when an [`Error`] happened.
+/// What was being done when an [`Error`] happened: the kind of error.
+///
+/// More operations may come: a `match` outside this crate needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Op {
     /// [`crate::init`]: `LSM_ATTR_UNSHARE_INIT`.
     Init,
@@ -42,7 +45,10 @@ impl Op {
 
 /// Which limit an `ENOSPC` ran into, as far as the limits at the time of
 /// the error tell.
+///
+/// More limits may come: a `match` outside this crate needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LimitHit {
     /// The new namespace would be deeper than `maxnsdepth`.
     Depth {
@@ -61,6 +67,9 @@ pub enum LimitHit {
 }
 
 /// An operation of this crate failed with `errno`.
+///
+/// Its fields are private (read them with [`Error::op`], [`Error::errno`]
+/// and [`Error::limit`]), so it can grow without breaking callers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     op: Op,

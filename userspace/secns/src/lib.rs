@@ -7,13 +7,15 @@
 //! runs inside:
 //!
 //! 1. [`init`] creates a child of the caller's namespace, *pending*: the
-//!    caller stays where it is, and [`status`] shows the pending id that
-//!    LSM-specific interfaces use to configure it;
+//!    caller stays where it is, and [`init`] returns (and [`status`] shows)
+//!    the pending id that LSM-specific interfaces use to configure it;
 //! 2. [`unshare`] makes the pending namespace the caller's own; it is
 //!    inherited by every process the caller creates afterwards and kept
 //!    across `execve`.
 //!
-//! [`abort`] drops a pending namespace instead. Both steps need
+//! [`abort`] drops a pending namespace instead; so do `execve` and exit:
+//! a pending namespace never outlives the program that made it, so enter it
+//! before executing the workload. Both steps need
 //! `CAP_MAC_ADMIN`, and the caller must be single-threaded for [`unshare`]:
 //! call them before starting threads (or in a child right after `fork`).
 //!
@@ -24,8 +26,7 @@
 //!     if !secns::is_supported() {
 //!         return Err("this kernel has no security namespaces".into());
 //!     }
-//!     secns::init()?;
-//!     let pending = secns::status()?.pending_id.ok_or("nothing pending")?;
+//!     let pending = secns::init()?;
 //!     // Load policy into namespace `pending` here; a helper process gets
 //!     // the id, it does not inherit the pending namespace.
 //!     let ok = std::process::Command::new("/usr/libexec/load-policy")
@@ -52,13 +53,20 @@ pub mod uapi;
 
 pub use error::{Error, LimitHit, Op, Result};
 
+use core::mem::size_of;
 use uapi::{
-    SecnsInfo, UnshareRequest, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE,
-    LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING,
+    LsmCtxHeader, SecnsInfo, UnshareRequest, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT,
+    LSM_FLAG_SINGLE, LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING, SECNS_INFO_SIZE_VER0,
 };
 
 /// The caller's security namespaces.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// More fields may come with later kernels: outside this crate a value is
+/// made with `Info::from(`[`uapi::SecnsInfo`]`)` or from [`Info::default`] (the
+/// initial namespace, nothing pending) field by field, and matched with
+/// `..`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Info {
     /// The caller's namespace: 0 is the initial one.
     pub id: u64,
@@ -87,24 +95,71 @@ pub fn is_supported() -> bool {
     sys::lsm_list_modules().is_ok_and(|ids| ids.contains(&LSM_ID_SECNS))
 }
 
+/// The buffer [`status`] starts with: one header and version 0 of
+/// `secns_info`.
+const STATUS_FIRST_SIZE: usize = size_of::<LsmCtxHeader>() + SECNS_INFO_SIZE_VER0;
+/// The most [`status`] allocates for a later kernel's larger `secns_info`.
+const STATUS_MAX_SIZE: usize = 64 * 1024;
+/// How often [`status`] grows its buffer before giving up.
+const STATUS_TRIES: usize = 4;
+
+/// Reads the secns entry of `lsm_get_self_attr(LSM_ATTR_UNSHARE, ...,
+/// LSM_FLAG_SINGLE)` with `get`, growing the buffer to the size the kernel
+/// asks for when it answers `E2BIG`: the bytes the kernel wrote, or the
+/// errno.
+fn read_entry(
+    mut get: impl FnMut(&mut [u8]) -> (std::result::Result<u32, i32>, u32),
+) -> std::result::Result<Vec<u8>, i32> {
+    let mut buf = vec![0u8; STATUS_FIRST_SIZE];
+    let ask = LsmCtxHeader {
+        id: LSM_ID_SECNS,
+        ..LsmCtxHeader::default()
+    };
+    for _ in 0..STATUS_TRIES {
+        // LSM_FLAG_SINGLE: the kernel reads the wanted LSM's id from the
+        // first header (again after an E2BIG: the buffer is new).
+        buf[..size_of::<LsmCtxHeader>()].copy_from_slice(ask.as_bytes());
+        match get(&mut buf) {
+            (Ok(_), size) => {
+                buf.truncate(size as usize);
+                return Ok(buf);
+            }
+            (Err(libc::E2BIG), need)
+                if (need as usize) > buf.len() && (need as usize) <= STATUS_MAX_SIZE =>
+            {
+                buf.resize(need as usize, 0);
+            }
+            (Err(e), _) => return Err(e),
+        }
+    }
+    Err(libc::E2BIG)
+}
+
+/// Decodes a secns `lsm_ctx` entry: version 0 of `secns_info` from a
+/// payload of at least its size (a later kernel's longer payload is fine),
+/// `None` for another LSM's entry or a short or truncated payload.
+fn decode_entry(entry: &[u8]) -> Option<SecnsInfo> {
+    let h = LsmCtxHeader::from_bytes(entry)?;
+    if h.id != LSM_ID_SECNS {
+        return None;
+    }
+    let start = size_of::<LsmCtxHeader>();
+    let end = start.checked_add(usize::try_from(h.ctx_len).ok()?)?;
+    SecnsInfo::from_bytes(entry.get(start..end)?)
+}
+
 /// The caller's namespace and pending namespace.
 pub fn status() -> Result<Info> {
-    let mut buf = [0u8; 64];
-    buf[..8].copy_from_slice(&LSM_ID_SECNS.to_ne_bytes());
-    let (r, _) = sys::lsm_get_self_attr(LSM_ATTR_UNSHARE, &mut buf, LSM_FLAG_SINGLE);
-    r.map_err(|e| Error::new(Op::Status, e))?;
-    let h = sys::header_at(&buf, 0).ok_or(Error::new(Op::Status, libc::EIO))?;
-    if h.id != LSM_ID_SECNS || (h.ctx_len as usize) < uapi::SECNS_INFO_SIZE_VER0 {
-        return Err(Error::new(Op::Status, libc::EIO));
-    }
-    SecnsInfo::from_bytes(&buf[32..])
+    let entry = read_entry(|buf| sys::lsm_get_self_attr(LSM_ATTR_UNSHARE, buf, LSM_FLAG_SINGLE))
+        .map_err(|e| Error::new(Op::Status, e))?;
+    decode_entry(&entry)
         .map(Info::from)
         .ok_or(Error::new(Op::Status, libc::EIO))
 }
 
 fn set(attr: u32, flags: u64, op: Op) -> Result<()> {
     let req = UnshareRequest::new(flags);
-    let bytes = sys::bytes_of(&req);
+    let bytes = req.as_bytes();
     sys::lsm_set_self_attr(attr, bytes, bytes.len() as u32, 0)
         .map(drop)
         .map_err(|e| Error::new(op, e))
@@ -140,8 +195,22 @@ fn explain(e: Error) -> Error {
 
 /// Creates a pending security namespace, a child of the caller's
 /// (`LSM_ATTR_UNSHARE_INIT`).
-pub fn init() -> Result<()> {
-    set(LSM_ATTR_UNSHARE_INIT, 0, Op::Init).map_err(explain)
+///
+/// Returns the id of the new pending namespace, as [`status`] reports it
+/// right after the call. Should that read fail, the namespace is dropped
+/// again and the error returned: nothing is left pending on failure.
+pub fn init() -> Result<u64> {
+    set(LSM_ATTR_UNSHARE_INIT, 0, Op::Init).map_err(explain)?;
+    match status() {
+        Ok(Info {
+            pending_id: Some(id),
+            ..
+        }) => Ok(id),
+        other => {
+            let _ = abort();
+            Err(other.err().unwrap_or(Error::new(Op::Status, libc::EIO)))
+        }
+    }
 }
 
 /// Enters the pending security namespace, or creates one and enters it
@@ -170,7 +239,11 @@ pub fn active_lsms() -> Result<Vec<String>> {
 
 /// The global limits and the live count, in
 /// `/sys/kernel/security/secns/`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// More fields may come: outside this crate a value is made from
+/// [`Limits::default`] (all 0) field by field, and matched with `..`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// The most non-initial namespaces alive at once.
     pub maxns: u32,
@@ -228,6 +301,7 @@ impl Limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::mem::offset_of;
 
     #[test]
     fn info_reports_pending_only_with_the_flag() {
@@ -246,27 +320,140 @@ mod tests {
         };
         assert_eq!(Info::from(none).pending_id, None);
         assert_eq!((Info::from(none).id, Info::from(none).depth), (3, 2));
+        assert_eq!(Info::from(SecnsInfo::default()), Info::default());
+    }
+
+    /// An `lsm_ctx` entry of `id` whose `ctx_len` says `ctx_len`, followed
+    /// by `payload`.
+    fn entry(id: u64, ctx_len: usize, payload: &[u8]) -> Vec<u8> {
+        let mut e = LsmCtxHeader::new(id, ctx_len).as_bytes().to_vec();
+        e.extend_from_slice(payload);
+        e
+    }
+
+    const INFO: SecnsInfo = SecnsInfo {
+        id: 5,
+        parent_id: 2,
+        pending_id: 6,
+        depth: 3,
+        flags: SECNS_INFO_PENDING,
+    };
+
+    #[test]
+    fn an_entry_decodes_version_0_and_ignores_appended_fields() {
+        let v0 = entry(LSM_ID_SECNS, 32, INFO.as_bytes());
+        assert_eq!(decode_entry(&v0), Some(INFO));
+        // A later kernel's 48-byte secns_info.
+        let mut later = INFO.as_bytes().to_vec();
+        later.extend_from_slice(&[0xff; 16]);
+        assert_eq!(decode_entry(&entry(LSM_ID_SECNS, 48, &later)), Some(INFO));
+        // Padding after the payload is not part of it.
+        let mut padded = v0.clone();
+        padded.extend_from_slice(&[0xff; 8]);
+        assert_eq!(decode_entry(&padded), Some(INFO));
     }
 
     #[test]
-    fn requests_are_encoded_as_the_kernel_reads_them() {
-        let req = UnshareRequest::new(SECNS_ABORT);
-        let b = sys::bytes_of(&req);
-        assert_eq!(b.len(), 40);
-        assert_eq!(b[0..8], LSM_ID_SECNS.to_ne_bytes());
-        assert_eq!(b[8..16], 0u64.to_ne_bytes());
-        assert_eq!(b[16..24], 40u64.to_ne_bytes());
-        assert_eq!(b[24..32], 8u64.to_ne_bytes());
-        assert_eq!(b[32..40], SECNS_ABORT.to_ne_bytes());
+    fn short_truncated_or_foreign_entries_are_refused() {
+        // A payload shorter than version 0, even with bytes after it.
+        assert_eq!(
+            decode_entry(&entry(LSM_ID_SECNS, 24, INFO.as_bytes())),
+            None
+        );
+        assert_eq!(decode_entry(&entry(LSM_ID_SECNS, 0, &[])), None);
+        // ctx_len beyond what the kernel wrote.
+        assert_eq!(
+            decode_entry(&entry(LSM_ID_SECNS, 40, INFO.as_bytes())),
+            None
+        );
+        let mut huge = LsmCtxHeader::new(LSM_ID_SECNS, 32);
+        huge.ctx_len = u64::MAX;
+        let mut e = huge.as_bytes().to_vec();
+        e.extend_from_slice(INFO.as_bytes());
+        assert_eq!(decode_entry(&e), None);
+        // Another LSM's entry, or no whole header.
+        assert_eq!(
+            decode_entry(&entry(LSM_ID_SECNS + 1, 32, INFO.as_bytes())),
+            None
+        );
+        assert_eq!(
+            decode_entry(&entry(LSM_ID_SECNS, 32, INFO.as_bytes())[..31]),
+            None
+        );
+    }
+
+    /// A kernel whose secns entry is `entry`: answers `E2BIG` and the size
+    /// needed to a smaller buffer, as lsm_get_self_attr(2) does.
+    fn kernel(
+        entry: Vec<u8>,
+        calls: &mut Vec<usize>,
+    ) -> impl FnMut(&mut [u8]) -> (std::result::Result<u32, i32>, u32) + '_ {
+        move |buf: &mut [u8]| {
+            calls.push(buf.len());
+            let asked = LsmCtxHeader::from_bytes(buf).map(|h| h.id);
+            assert_eq!(asked, Some(LSM_ID_SECNS), "LSM_FLAG_SINGLE needs the id");
+            if buf.len() < entry.len() {
+                return (Err(libc::E2BIG), entry.len() as u32);
+            }
+            buf[..entry.len()].copy_from_slice(&entry);
+            (Ok(1), entry.len() as u32)
+        }
+    }
+
+    #[test]
+    fn status_grows_its_buffer_for_a_larger_secns_info() {
+        let mut later = INFO.as_bytes().to_vec();
+        later.extend_from_slice(&[0; 40]);
+        let e = entry(LSM_ID_SECNS, later.len(), &later);
+        let mut calls = Vec::new();
+        let got = read_entry(kernel(e.clone(), &mut calls)).expect("read");
+        assert_eq!(got, e);
+        assert_eq!(calls, [64, 104]);
+        assert_eq!(decode_entry(&got), Some(INFO));
+
+        // Version 0: one call, only the bytes written are kept.
+        let v0 = entry(LSM_ID_SECNS, 32, INFO.as_bytes());
+        let mut calls = Vec::new();
+        assert_eq!(read_entry(kernel(v0.clone(), &mut calls)), Ok(v0));
+        assert_eq!(calls, [64]);
+    }
+
+    #[test]
+    fn status_gives_up_on_an_e2big_without_a_larger_size() {
+        let mut calls = 0;
+        let r = read_entry(|buf| {
+            calls += 1;
+            (Err(libc::E2BIG), buf.len() as u32)
+        });
+        assert_eq!((r, calls), (Err(libc::E2BIG), 1));
+        // A kernel that keeps asking for more: a bounded number of tries.
+        let mut calls = 0;
+        let r = read_entry(|buf| {
+            calls += 1;
+            (Err(libc::E2BIG), buf.len() as u32 + 8)
+        });
+        assert_eq!((r, calls), (Err(libc::E2BIG), STATUS_TRIES));
+        // Absurd sizes are not allocated.
+        let r = read_entry(|_| (Err(libc::E2BIG), u32::MAX));
+        assert_eq!(r, Err(libc::E2BIG));
+        // Other errors come back as they are.
+        assert_eq!(
+            read_entry(|_| (Err(libc::EOPNOTSUPP), 0)),
+            Err(libc::EOPNOTSUPP)
+        );
     }
 
     #[test]
     fn secns_info_decodes_native_order_and_refuses_short_input() {
         let mut b = [0u8; 32];
-        b[0..8].copy_from_slice(&5u64.to_ne_bytes());
-        b[16..24].copy_from_slice(&6u64.to_ne_bytes());
-        b[24..28].copy_from_slice(&1u32.to_ne_bytes());
-        b[28..32].copy_from_slice(&SECNS_INFO_PENDING.to_ne_bytes());
+        let mut put = |at: usize, v: &[u8]| b[at..at + v.len()].copy_from_slice(v);
+        put(offset_of!(SecnsInfo, id), &5u64.to_ne_bytes());
+        put(offset_of!(SecnsInfo, pending_id), &6u64.to_ne_bytes());
+        put(offset_of!(SecnsInfo, depth), &1u32.to_ne_bytes());
+        put(
+            offset_of!(SecnsInfo, flags),
+            &SECNS_INFO_PENDING.to_ne_bytes(),
+        );
         let i = SecnsInfo::from_bytes(&b).expect("32 bytes decode");
         assert_eq!((i.id, i.pending_id, i.depth, i.flags), (5, 6, 1, 1));
         assert!(SecnsInfo::from_bytes(&b[..31]).is_none());
@@ -279,7 +466,9 @@ mod tests {
         if is_supported() {
             return; // The in-VM tests cover a kernel with secns.
         }
-        for r in [init(), unshare(), abort()] {
+        let e = init().expect_err("no secns, no namespace");
+        assert!(e.is_not_supported(), "{e}");
+        for r in [unshare(), abort()] {
             let e = r.expect_err("no secns, no namespace");
             assert!(e.is_not_supported(), "{e}");
         }

@@ -1,8 +1,20 @@
 //! The uapi of security namespaces: `include/uapi/linux/lsm.h` (the ids and
-//! attributes) and `include/uapi/linux/secns.h` (the payloads).
+//! attributes, the `lsm_ctx` header) and `include/uapi/linux/secns.h` (the
+//! payloads).
 //!
-//! The values and layouts are checked against the kernel headers by this
-//! crate's tests (`tests/uapi.rs`).
+//! The `#[repr(C)]` structs here are the only Rust definition of these
+//! layouts in user space: everything else (the safe API, the raw calls of
+//! [`crate::sys`], the in-VM tests) encodes and decodes through them, with
+//! `core::mem::offset_of!` rather than offsets written by hand. Their sizes
+//! and offsets are checked at compile time below, by the unit tests of this
+//! module, and against the kernel headers by `tests/uapi.rs`.
+//!
+//! The structs are version 0 of the kernel's extensible structs and stay
+//! exhaustive: a later version of the uapi is a new Rust definition, and
+//! readers accept (and ignore) bytes beyond version 0, as
+//! [`SecnsInfo::from_bytes`] does.
+
+use core::mem::{offset_of, size_of};
 
 /// `LSM_ID_SECNS`: the secns LSM's id in `lsm_ctx.id` and
 /// `lsm_list_modules(2)`.
@@ -22,10 +34,13 @@ pub const SECNS_INFO_PENDING: u32 = 1 << 0;
 /// `SECNS_UNSHARE_ARGS_SIZE_VER0`: the size of version 0 of
 /// [`SecnsUnshareArgs`].
 pub const SECNS_UNSHARE_ARGS_SIZE_VER0: usize = 8;
-/// `SECNS_INFO_SIZE_VER0`: the size of [`SecnsInfo`].
+/// `SECNS_INFO_SIZE_VER0`: the size of version 0 of [`SecnsInfo`]; a later
+/// kernel may append fields, so a payload may be longer.
 pub const SECNS_INFO_SIZE_VER0: usize = 32;
 
-/// `struct lsm_ctx` without its flexible `ctx[]`.
+/// `struct lsm_ctx` without its flexible `ctx[]`: the header of every
+/// entry that `lsm_get_self_attr(2)` returns and `lsm_set_self_attr(2)`
+/// takes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LsmCtxHeader {
@@ -74,33 +89,200 @@ pub struct UnshareRequest {
     pub args: SecnsUnshareArgs,
 }
 
+// The layouts of DESIGN §3 and the uapi headers, checked when compiling.
+const _: () = {
+    assert!(size_of::<LsmCtxHeader>() == 32);
+    assert!(size_of::<SecnsUnshareArgs>() == SECNS_UNSHARE_ARGS_SIZE_VER0);
+    assert!(size_of::<SecnsInfo>() == SECNS_INFO_SIZE_VER0);
+    assert!(offset_of!(UnshareRequest, args) == size_of::<LsmCtxHeader>());
+    assert!(size_of::<UnshareRequest>() == 40);
+};
+
+/// The `u64` at `offset` in `b`, native byte order.
+fn u64_at(b: &[u8], offset: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(
+        b.get(offset..offset + size_of::<u64>())?.try_into().ok()?,
+    ))
+}
+
+/// The `u32` at `offset` in `b`, native byte order.
+fn u32_at(b: &[u8], offset: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(
+        b.get(offset..offset + size_of::<u32>())?.try_into().ok()?,
+    ))
+}
+
+impl LsmCtxHeader {
+    /// A header for `id` with `ctx_len` payload bytes right after it
+    /// (`len` is the header and the payload; `flags` 0).
+    pub fn new(id: u64, ctx_len: usize) -> Self {
+        Self {
+            id,
+            flags: 0,
+            len: (size_of::<Self>() + ctx_len) as u64,
+            ctx_len: ctx_len as u64,
+        }
+    }
+
+    /// Decodes the header at the start of `b` (native byte order); `None`
+    /// if `b` is shorter than a header.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        Some(Self {
+            id: u64_at(b, offset_of!(Self, id))?,
+            flags: u64_at(b, offset_of!(Self, flags))?,
+            len: u64_at(b, offset_of!(Self, len))?,
+            ctx_len: u64_at(b, offset_of!(Self, ctx_len))?,
+        })
+    }
+
+    /// The header as the kernel reads it.
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
+    }
+}
+
+impl SecnsUnshareArgs {
+    /// The payload as the kernel reads it.
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
+    }
+}
+
 impl UnshareRequest {
     /// A request with payload flags `flags`.
     pub fn new(flags: u64) -> Self {
         Self {
-            header: LsmCtxHeader {
-                id: LSM_ID_SECNS,
-                flags: 0,
-                len: core::mem::size_of::<Self>() as u64,
-                ctx_len: core::mem::size_of::<SecnsUnshareArgs>() as u64,
-            },
+            header: LsmCtxHeader::new(LSM_ID_SECNS, size_of::<SecnsUnshareArgs>()),
             args: SecnsUnshareArgs { flags },
         }
+    }
+
+    /// The whole `lsm_ctx`, as `lsm_set_self_attr(2)` reads it.
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
     }
 }
 
 impl SecnsInfo {
-    /// Decodes the payload of a `secns_info` entry (native byte order);
-    /// `None` if it is shorter than version 0.
+    /// Decodes the payload of a `secns_info` entry (native byte order):
+    /// the fields of version 0 from its first [`SECNS_INFO_SIZE_VER0`]
+    /// bytes, ignoring any bytes a later kernel appends; `None` if it is
+    /// shorter than version 0.
     pub fn from_bytes(b: &[u8]) -> Option<Self> {
-        let u64_at = |i: usize| Some(u64::from_ne_bytes(b.get(i..i + 8)?.try_into().ok()?));
-        let u32_at = |i: usize| Some(u32::from_ne_bytes(b.get(i..i + 4)?.try_into().ok()?));
+        if b.len() < SECNS_INFO_SIZE_VER0 {
+            return None;
+        }
         Some(Self {
-            id: u64_at(0)?,
-            parent_id: u64_at(8)?,
-            pending_id: u64_at(16)?,
-            depth: u32_at(24)?,
-            flags: u32_at(28)?,
+            id: u64_at(b, offset_of!(Self, id))?,
+            parent_id: u64_at(b, offset_of!(Self, parent_id))?,
+            pending_id: u64_at(b, offset_of!(Self, pending_id))?,
+            depth: u32_at(b, offset_of!(Self, depth))?,
+            flags: u32_at(b, offset_of!(Self, flags))?,
         })
+    }
+
+    /// The payload as the kernel writes it (version 0).
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::align_of;
+
+    /// Sizes and offsets as `include/uapi/linux/secns.h` defines them (and
+    /// DESIGN §3 describes them): `__aligned_u64` fields at multiples of 8,
+    /// the `__u32`s packed after them, no padding; `struct lsm_ctx` of
+    /// `include/uapi/linux/lsm.h` is four `__u64` before `ctx[]`.
+    #[test]
+    fn layouts_are_those_of_the_uapi_headers() {
+        // struct secns_info, SECNS_INFO_SIZE_VER0 32.
+        assert_eq!(SECNS_INFO_SIZE_VER0, 32);
+        assert_eq!(size_of::<SecnsInfo>(), 32);
+        assert_eq!(align_of::<SecnsInfo>(), 8);
+        assert_eq!(offset_of!(SecnsInfo, id), 0);
+        assert_eq!(offset_of!(SecnsInfo, parent_id), 8);
+        assert_eq!(offset_of!(SecnsInfo, pending_id), 16);
+        assert_eq!(offset_of!(SecnsInfo, depth), 24);
+        assert_eq!(offset_of!(SecnsInfo, flags), 28);
+
+        // struct secns_unshare_args, SECNS_UNSHARE_ARGS_SIZE_VER0 8.
+        assert_eq!(SECNS_UNSHARE_ARGS_SIZE_VER0, 8);
+        assert_eq!(size_of::<SecnsUnshareArgs>(), 8);
+        assert_eq!(align_of::<SecnsUnshareArgs>(), 8);
+        assert_eq!(offset_of!(SecnsUnshareArgs, flags), 0);
+
+        // struct lsm_ctx without ctx[].
+        assert_eq!(size_of::<LsmCtxHeader>(), 32);
+        assert_eq!(offset_of!(LsmCtxHeader, id), 0);
+        assert_eq!(offset_of!(LsmCtxHeader, flags), 8);
+        assert_eq!(offset_of!(LsmCtxHeader, len), 16);
+        assert_eq!(offset_of!(LsmCtxHeader, ctx_len), 24);
+
+        // A request: the header, then the payload right after it.
+        assert_eq!(size_of::<UnshareRequest>(), 40);
+        assert_eq!(offset_of!(UnshareRequest, header), 0);
+        assert_eq!(offset_of!(UnshareRequest, args), 32);
+    }
+
+    #[test]
+    fn values_round_trip_through_their_bytes() {
+        let h = LsmCtxHeader {
+            id: LSM_ID_SECNS,
+            flags: 2,
+            len: 72,
+            ctx_len: 40,
+        };
+        assert_eq!(LsmCtxHeader::from_bytes(h.as_bytes()), Some(h));
+        assert_eq!(LsmCtxHeader::from_bytes(&h.as_bytes()[..31]), None);
+        let i = SecnsInfo {
+            id: 1,
+            parent_id: 2,
+            pending_id: 3,
+            depth: 4,
+            flags: SECNS_INFO_PENDING,
+        };
+        assert_eq!(SecnsInfo::from_bytes(i.as_bytes()), Some(i));
+    }
+
+    #[test]
+    fn secns_info_ignores_appended_fields_and_refuses_short_input() {
+        let i = SecnsInfo {
+            id: 5,
+            parent_id: 4,
+            pending_id: 6,
+            depth: 1,
+            flags: SECNS_INFO_PENDING,
+        };
+        // A later kernel's struct: version 0, then fields this crate does
+        // not know.
+        let mut longer = i.as_bytes().to_vec();
+        longer.extend_from_slice(&[0xa5; 24]);
+        assert_eq!(SecnsInfo::from_bytes(&longer), Some(i));
+        for short in 0..SECNS_INFO_SIZE_VER0 {
+            assert_eq!(SecnsInfo::from_bytes(&longer[..short]), None, "{short}");
+        }
+    }
+
+    #[test]
+    fn requests_are_encoded_as_the_kernel_reads_them() {
+        let req = UnshareRequest::new(SECNS_ABORT);
+        let b = req.as_bytes();
+        assert_eq!(b.len(), 40);
+        let h = LsmCtxHeader::from_bytes(b).expect("a header");
+        assert_eq!(
+            h,
+            LsmCtxHeader {
+                id: LSM_ID_SECNS,
+                flags: 0,
+                len: 40,
+                ctx_len: 8,
+            }
+        );
+        let at = offset_of!(UnshareRequest, args) + offset_of!(SecnsUnshareArgs, flags);
+        assert_eq!(b[at..at + 8], SECNS_ABORT.to_ne_bytes());
+        assert_eq!(b[offset_of!(LsmCtxHeader, len)..][..8], 40u64.to_ne_bytes());
     }
 }

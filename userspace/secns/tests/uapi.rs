@@ -153,7 +153,18 @@ fn secns_info_has_the_kernel_layout() {
 #[test]
 fn an_lsm_ctx_header_is_four_u64() {
     // `struct lsm_ctx` of include/uapi/linux/lsm.h, without its flexible ctx[].
+    let (offsets, size) =
+        c_layout(&["id", "flags", "len", "ctx_len"].map(|f| ("__u64".to_string(), f.to_string())));
+    let rust = [
+        ("id", offset_of!(LsmCtxHeader, id)),
+        ("flags", offset_of!(LsmCtxHeader, flags)),
+        ("len", offset_of!(LsmCtxHeader, len)),
+        ("ctx_len", offset_of!(LsmCtxHeader, ctx_len)),
+    ]
+    .map(|(n, o)| (n.to_string(), o));
+    assert_eq!(offsets, rust);
+    assert_eq!(size, size_of::<LsmCtxHeader>());
     assert_eq!(size_of::<LsmCtxHeader>(), 32);
-    assert_eq!(offset_of!(LsmCtxHeader, ctx_len), 24);
+    assert_eq!(offset_of!(UnshareRequest, args), size_of::<LsmCtxHeader>());
     assert_eq!(size_of::<UnshareRequest>(), 40);
 }
