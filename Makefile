@@ -22,7 +22,7 @@ H := harness
 STEP := $(H)/step
 
 .PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest stress fmt \
-	cargo lint clean distclean
+	cargo lint series series-check clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
@@ -41,6 +41,9 @@ help:
 	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
 	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
+	@echo '  series        the postable patch series (cover letter, patches, Cc:), signed off by you'
+	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
+	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 40 min)'
 	@echo '  clean         remove the kernel build directory; distclean: the whole cache'
 	@echo
 	@echo 'Variables: SECNS_CACHE=$(SECNS_CACHE) TOOLCHAIN=chroot|host LLVM=$(LLVM)'
@@ -91,8 +94,15 @@ cargo:
 lint: overlay
 	@STEP_WHAT="checkpatch --strict and rustfmtcheck" $(STEP) lint $(H)/lint-kernel
 
+series: source
+	@$(H)/series
+
+series-check: source userspace
+	@STEP_WHAT="apply, checkpatch and build the series patch by patch, boot it" \
+		$(STEP) series-check $(H)/series-check
+
 clean:
-	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress
+	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/series
 
 distclean:
 	rm -rf $(SECNS_CACHE)

@@ -5,7 +5,7 @@ HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HARNESS/.." && pwd)
 CACHE=${SECNS_CACHE:-/var/cache/secns}
 ROOT=${SECNS_CHROOT:-$CACHE/root}   # the Debian toolchain chroot
-LINUX=$CACHE/linux        # pristine-then-overlaid kernel tree (a git repo)
+LINUX=${SECNS_LINUX:-$CACHE/linux} # pristine-then-overlaid kernel tree (a git repo)
 BUILD=${SECNS_BUILD:-$CACHE/build} # kernel build directory (O=)
 LOGS=${SECNS_LOGS:-$CACHE/logs}
 
