@@ -1,10 +1,13 @@
-//! secns tests that run inside the test VM.
+//! secns tests that run inside the test VM, for what only Rust can test: the
+//! `secns` crate and command end to end, the boots with other kernel
+//! parameters, and the stress and fuzz runs. The syscall errno and behaviour
+//! suite is the kselftest in tools/testing/selftests/secns.
 //!
 //! `make vmtest` builds this program statically, puts it into the initramfs
 //! and runs it as part of the guest's test list; it prints TAP 13 and exits
 //! non-zero when a test fails.
 //!
-//! - no argument: the tests for a normal boot;
+//! - no argument: the crate and command tests, for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
 //!   secns boot parameters (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
@@ -16,8 +19,6 @@
 //!   CAP_MAC_ADMIN.
 
 mod cli;
-mod limits;
-mod registration;
 mod stress;
 mod sys;
 mod tap;
@@ -28,13 +29,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tests: Vec<_> = match args.first().map(String::as_str) {
-        None => [
-            registration::TESTS,
-            limits::TESTS,
-            unshare::TESTS,
-            cli::TESTS,
-        ]
-        .concat(),
+        None => cli::TESTS.to_vec(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),

@@ -3,14 +3,12 @@
 //! that the kernel's own answer is what tests assert.
 
 pub use secns::sys::{
-    lsm_get_self_attr, lsm_get_self_attr_raw, lsm_list_modules, lsm_set_self_attr,
-    lsm_set_self_attr_raw, RawCtx,
+    lsm_get_self_attr, lsm_get_self_attr_raw, lsm_set_self_attr, lsm_set_self_attr_raw, RawCtx,
 };
 pub use secns::uapi::SecnsInfo as Info;
 pub use secns::uapi::{
     LsmCtxHeader, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE,
-    LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING, SECNS_INFO_SIZE_VER0,
-    SECNS_UNSHARE_ARGS_SIZE_VER0,
+    LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_SIZE_VER0, SECNS_UNSHARE_ARGS_SIZE_VER0,
 };
 
 /// The size of `struct lsm_ctx` without its payload.
@@ -45,11 +43,6 @@ pub fn drop_cap_everywhere(cap: u32) -> Result<(), i32> {
         return Err(errno());
     }
     clear_cap(cap, true)
-}
-
-/// Removes `cap` from the calling thread's effective capabilities.
-pub fn drop_effective_cap(cap: u32) -> Result<(), i32> {
-    clear_cap(cap, false)
 }
 
 /// Clears `cap` in the effective set, and with `all` in the permitted and
@@ -183,13 +176,6 @@ impl Limit {
         let old = std::fs::read_to_string(format!("{SECNS_DIR}/{name}"))
             .map_err(|e| format!("{name}: {e}"))?;
         Ok(Self(name, old))
-    }
-
-    /// Remembers the limit `name`, then sets it to `value`.
-    pub fn set(name: &'static str, value: u64) -> Result<Self, String> {
-        let saved = Self::save(name)?;
-        write_limit(name, value)?;
-        Ok(saved)
     }
 }
 
