@@ -22,7 +22,7 @@ H := harness
 STEP := $(H)/step
 
 .PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest stress fmt \
-	cargo lint series series-check clean distclean
+	cargo lint series series-check fuzz clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
@@ -41,6 +41,7 @@ help:
 	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
 	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
+	@echo '  fuzz          the stress kernel fuzzed with FUZZ_CALLS calls (default 1000000) in FUZZ_SECONDS'
 	@echo '  series        the postable patch series (cover letter, patches, Cc:), signed off by you'
 	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
 	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 40 min)'
@@ -93,6 +94,9 @@ cargo:
 
 lint: overlay
 	@STEP_WHAT="checkpatch --strict and rustfmtcheck" $(STEP) lint $(H)/lint-kernel
+
+fuzz: overlay userspace
+	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000})" $(STEP) fuzz $(H)/fuzz
 
 series: source
 	@$(H)/series

@@ -13,12 +13,17 @@
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
 //!   of their own (lockdown cannot be lowered again);
 //! - `stress`: the stress and fuzz runs, for the stress kernel;
+//! - `fuzz`: the long fuzz run of `make fuzz` (`FUZZ_CALLS`, `FUZZ_SECONDS`,
+//!   `FUZZ_SEED` from the environment);
+//! - `--pending-none`: exit 0 if the caller has no pending namespace (what
+//!   a program finds after `execve`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
 //!   CAP_MAC_ADMIN.
 
 mod cli;
+mod fuzz;
 mod stress;
 mod sys;
 mod tap;
@@ -34,6 +39,11 @@ fn main() -> ExitCode {
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
         Some("stress") => stress::TESTS.to_vec(),
+        Some("fuzz") => vec![tap::Test {
+            name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
+            run: || fuzz::run(1_000_000, 3600),
+        }],
+        Some("--pending-none") => return fuzz::pending_none(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {
             eprintln!("secns-vmtest: unknown argument {other:?}");

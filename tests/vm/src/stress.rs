@@ -4,10 +4,7 @@
 //! What they assert is the kernel's answer and its bookkeeping; the
 //! checkers' reports in the kernel log fail the run (tests/run-vm).
 
-use crate::sys::{
-    self, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT,
-    LSM_CTX_HEADER, SECNS_ABORT, SECNS_UNSHARE_ARGS_SIZE_VER0,
-};
+use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
 use crate::sys::{read_secns_file as read_u64, write_limit};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
@@ -22,8 +19,8 @@ pub const TESTS: &[Test] = &[
         run: random_operations,
     },
     Test {
-        name: "fuzz: 20000 random lsm_set_self_attr/lsm_get_self_attr calls",
-        run: fuzz,
+        name: "fuzz: 20000 calls, mostly well-formed, one field mutated, from forking, exec'ing, killed processes",
+        run: || crate::fuzz::run(20_000, 600),
     },
     Test {
         name: "kmemleak finds no leak after the runs",
@@ -32,21 +29,21 @@ pub const TESTS: &[Test] = &[
 ];
 
 /// xorshift64*: reproducible randomness from a printed seed.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed.max(1))
     }
 
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -241,110 +238,5 @@ fn random_operations() -> Outcome {
     let failed = failed?;
     check(failed == 0, || format!("{failed} of the processes failed"))?;
     restored?;
-    back_to(base)
-}
-
-/// One random call: `Ok(true)` if the kernel accepted it.
-fn fuzz_one(rng: &mut Rng) -> Result<bool, String> {
-    let attr = match rng.below(6) {
-        0 => LSM_ATTR_UNSHARE,
-        1 | 2 => LSM_ATTR_UNSHARE_INIT,
-        3 => 100 + rng.below(10) as u32,
-        4 => 0,
-        _ => rng.next() as u32,
-    };
-    if rng.below(8) == 0 {
-        // lsm_get_self_attr with a random buffer size and flags.
-        let mut buf = [0u8; 256];
-        let ask = LsmCtxHeader {
-            id: if rng.below(2) == 0 {
-                sys::LSM_ID_SECNS
-            } else {
-                rng.next()
-            },
-            ..LsmCtxHeader::default()
-        };
-        buf[..LSM_CTX_HEADER].copy_from_slice(ask.as_bytes());
-        let mut size = rng.below(257) as u32; // at most `buf`'s 256 bytes
-        let flags = [0, 0, sys::LSM_FLAG_SINGLE, rng.next() as u32][rng.below(4) as usize];
-        let ptr = if rng.below(6) == 0 {
-            std::ptr::null_mut()
-        } else {
-            buf.as_mut_ptr()
-        };
-        // SAFETY: `ptr` is NULL or `buf`, which has room for `size` (at most
-        // 256) bytes and is not used meanwhile; `size` is a valid `u32`.
-        let r = unsafe { sys::lsm_get_self_attr_raw(attr, ptr, &mut size, flags) };
-        return match r {
-            Ok(_) => Ok(true),
-            Err(libc::EINVAL | libc::E2BIG | libc::EOPNOTSUPP | libc::EFAULT) => Ok(false),
-            Err(e) => Err(format!("get attr {attr} flags {flags}: errno {e}")),
-        };
-    }
-    let id = [sys::LSM_ID_SECNS, sys::LSM_ID_SECNS, 0, rng.next()][rng.below(4) as usize];
-    let payload_len = [0, 8, 8, 16, rng.below(64)][rng.below(5) as usize] as usize;
-    let mut payload = vec![0u8; payload_len];
-    for b in payload.iter_mut() {
-        if rng.below(16) == 0 {
-            *b = rng.next() as u8;
-        }
-    }
-    if payload_len >= SECNS_UNSHARE_ARGS_SIZE_VER0 && rng.below(2) == 0 {
-        let args = SecnsUnshareArgs {
-            flags: rng.below(4),
-        };
-        payload[..SECNS_UNSHARE_ARGS_SIZE_VER0].copy_from_slice(args.as_bytes());
-    }
-    let honest = (LSM_CTX_HEADER + payload_len) as u64;
-    let len = [honest, honest, rng.below(128), u64::MAX][rng.below(4) as usize];
-    let ctx_len = [payload_len as u64, payload_len as u64, rng.next()][rng.below(3) as usize];
-    let header = LsmCtxHeader {
-        id,
-        flags: [0, 0, 1][rng.below(3) as usize],
-        len,
-        ctx_len,
-    };
-    let ctx = RawCtx::new(header, &payload);
-    // Within the buffer (`RawCtx` rounds it up to 8 bytes), or above
-    // PAGE_SIZE (refused before any read).
-    let buf_len = (LSM_CTX_HEADER + payload.len().div_ceil(8) * 8) as u64;
-    let size = match rng.below(4) {
-        0 | 1 => honest as u32,
-        2 => rng.below(buf_len + 1) as u32,
-        _ => 4097,
-    };
-    let flags = if rng.below(10) == 0 { 1 } else { 0 };
-    match sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, flags) {
-        Ok(_) => Ok(true),
-        Err(
-            libc::EINVAL
-            | libc::E2BIG
-            | libc::EOPNOTSUPP
-            | libc::EBUSY
-            | libc::ENOENT
-            | libc::ENOSPC,
-        ) => Ok(false),
-        Err(e) => Err(format!(
-            "set attr {attr} id {id} size {size} len {len} ctx_len {ctx_len}: errno {e}"
-        )),
-    }
-}
-
-fn fuzz() -> Outcome {
-    let base = BASE.load(std::sync::atomic::Ordering::Relaxed);
-    back_to(base)?;
-    let fuzzer = |i: u64| -> Outcome {
-        let mut rng = Rng::new(0xf022 + i);
-        let mut accepted = 0;
-        for n in 0..10_000 {
-            if fuzz_one(&mut rng).map_err(|e| format!("call {n}: {e}"))? {
-                accepted += 1;
-            }
-        }
-        println!("# fuzzer {i}: 10000 calls, {accepted} accepted");
-        Ok(())
-    };
-    let failed = wait_all(spawn(&[(0, fuzzer), (1, fuzzer)])?);
-    check(failed == 0, || format!("{failed} fuzzer(s) failed"))?;
     back_to(base)
 }

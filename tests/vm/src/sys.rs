@@ -2,13 +2,11 @@
 //! are the `secns` crate's (`secns::sys`, `secns::uapi`), called raw so
 //! that the kernel's own answer is what tests assert.
 
-pub use secns::sys::{
-    lsm_get_self_attr, lsm_get_self_attr_raw, lsm_set_self_attr, lsm_set_self_attr_raw, RawCtx,
-};
+pub use secns::sys::{lsm_get_self_attr, lsm_set_self_attr, lsm_set_self_attr_raw, RawCtx};
 pub use secns::uapi::SecnsInfo as Info;
 pub use secns::uapi::{
-    LsmCtxHeader, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE,
-    LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_SIZE_VER0, SECNS_UNSHARE_ARGS_SIZE_VER0,
+    LsmCtxHeader, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_ID_SECNS,
+    SECNS_ABORT, SECNS_INFO_SIZE_VER0,
 };
 
 /// The size of `struct lsm_ctx` without its payload.

@@ -1,0 +1,400 @@
+//! A fuzzer of the two attributes that reaches deep states: mostly
+//! well-formed requests (so that calls get past the first checks and
+//! namespaces are created, entered, nested and dropped), a share of them
+//! with one field of the `lsm_ctx` or of the system call mutated, from
+//! short-lived processes that also fork, execute programs, start threads,
+//! are killed with SIGKILL halfway, and race a process that changes the
+//! limits.
+//!
+//! `make fuzz` runs it on the stress kernel with `FUZZ_CALLS` calls
+//! (default 1 000 000), bounded by `FUZZ_SECONDS`; the stress suite of
+//! `make check` runs a shorter one. It prints the seed and the share of
+//! calls the kernel accepted, fails unless at least a third were, and ends
+//! with the count back at its baseline (kmemleak's scan follows in the
+//! stress suite).
+
+use crate::stress::Rng;
+use crate::sys::{
+    self, write_limit, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE,
+    LSM_ATTR_UNSHARE_INIT, LSM_CTX_HEADER, SECNS_ABORT,
+};
+use crate::tap::{check, Outcome};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// The calls of one episode (one short-lived process) at most.
+const EPISODE: u64 = 256;
+
+/// What the run does: from the environment, with defaults.
+struct Config {
+    calls: u64,
+    seconds: u64,
+    seed: u64,
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
+impl Config {
+    fn from_env(calls: u64, seconds: u64) -> Self {
+        let seed = env_u64("FUZZ_SEED").unwrap_or_else(|| {
+            // Reproducible from the printed seed; different run to run.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64);
+            t ^ (u64::from(std::process::id()) << 32)
+        });
+        Self {
+            calls: env_u64("FUZZ_CALLS").unwrap_or(calls),
+            seconds: env_u64("FUZZ_SECONDS").unwrap_or(seconds),
+            seed,
+        }
+    }
+}
+
+/// What one episode did.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    calls: u64,
+    accepted: u64,
+}
+
+/// The errnos a well-formed request may get in some state.
+fn state_errno(e: i32) -> bool {
+    [libc::EBUSY, libc::ENOENT, libc::ENOSPC].contains(&e)
+}
+
+/// The errnos a mutated request may get.
+fn mutation_errno(e: i32) -> bool {
+    state_errno(e) || [libc::EINVAL, libc::E2BIG, libc::EOPNOTSUPP, libc::EFAULT].contains(&e)
+}
+
+/// A well-formed set request for `attr` with the optional `flags` payload.
+fn request(flags: Option<u64>) -> (LsmCtxHeader, Vec<u8>) {
+    let payload = flags.map_or_else(Vec::new, |f| {
+        SecnsUnshareArgs { flags: f }.as_bytes().to_vec()
+    });
+    (LsmCtxHeader::new(sys::LSM_ID_SECNS, payload.len()), payload)
+}
+
+/// `lsm_set_self_attr(attr)` of a well-formed request, with one field
+/// mutated when `mutate`.
+fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(), i32> {
+    let (mut h, mut payload) = request(flags);
+    let mut attr = attr;
+    let mut size = (LSM_CTX_HEADER + payload.len()) as u32;
+    let mut sys_flags = 0;
+    if mutate {
+        match rng.below(9) {
+            0 => h.id = [0, sys::LSM_ID_SECNS + 1, rng.next()][rng.below(3) as usize],
+            1 => h.flags = 1 << rng.below(64),
+            2 => h.len = [0, h.len - 1, h.len + 8, rng.next()][rng.below(4) as usize],
+            3 => h.ctx_len = [1, 7, 9, h.ctx_len + 8, rng.next()][rng.below(5) as usize],
+            4 => size = [0, 31, size + 8, 4097, rng.below(64) as u32][rng.below(5) as usize],
+            5 => sys_flags = 1 << rng.below(32),
+            6 => attr = [100, 105, 108, 0, rng.next() as u32][rng.below(5) as usize],
+            7 => {
+                // A longer struct: a zero tail is fine, a non-zero one E2BIG.
+                payload.resize(8 + 8 * (1 + rng.below(3)) as usize, 0);
+                if rng.below(2) == 0 {
+                    let at = 8 + rng.below(payload.len() as u64 - 8) as usize;
+                    payload[at] = 1 + rng.below(255) as u8;
+                }
+                h.len = (LSM_CTX_HEADER + payload.len()) as u64;
+                h.ctx_len = payload.len() as u64;
+                size = h.len as u32;
+            }
+            _ => {
+                payload = SecnsUnshareArgs {
+                    flags: 1 << rng.below(64),
+                }
+                .as_bytes()
+                .to_vec();
+                h.len = (LSM_CTX_HEADER + payload.len()) as u64;
+                h.ctx_len = payload.len() as u64;
+                size = h.len as u32;
+            }
+        }
+    }
+    let ctx = RawCtx::new(h, &payload);
+    // Never more than the buffer holds: RawCtx rounds it up to 8 bytes, and
+    // sizes above PAGE_SIZE are refused before anything is read.
+    let size = if size as usize > ctx.as_bytes().len() && size <= 4096 {
+        ctx.as_bytes().len() as u32
+    } else {
+        size
+    };
+    sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, sys_flags).map(drop)
+}
+
+/// UNSHARE with a second thread alive: always EINVAL.
+fn unshare_with_a_thread() -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        let _ = rx.recv();
+    });
+    let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
+    drop(tx);
+    let _ = t.join();
+    sys::wait_single_threaded();
+    match r {
+        Err(libc::EINVAL) => Ok(()),
+        other => Err(format!("UNSHARE with a thread: {other:?}")),
+    }
+}
+
+/// A child that goes one level deeper, creates a pending namespace and
+/// exits with it (its task drops it).
+fn deeper_child() {
+    // SAFETY: single-threaded here; the child leaves with `_exit`.
+    match unsafe { libc::fork() } {
+        0 => {
+            let _ = sys::secns_set(LSM_ATTR_UNSHARE, None);
+            let _ = sys::secns_set(LSM_ATTR_UNSHARE_INIT, None);
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(0) }
+        }
+        pid if pid > 0 => {
+            let mut st = 0;
+            // SAFETY: `st` is writable.
+            unsafe { libc::waitpid(pid, &mut st, 0) };
+        }
+        _ => {}
+    }
+}
+
+/// One episode, in a process of its own: up to `EPISODE` calls; may end
+/// with `execve` of this program (which must find no pending namespace).
+fn episode(rng: &mut Rng, out: &mut std::fs::File) -> Result<(), String> {
+    let mut t = Tally::default();
+    for _ in 0..EPISODE {
+        let mutate = rng.below(5) == 0;
+        let (r, what) = match rng.below(20) {
+            0..=5 => (set(rng, LSM_ATTR_UNSHARE_INIT, None, mutate), "INIT"),
+            6..=8 => (set(rng, LSM_ATTR_UNSHARE, None, mutate), "UNSHARE"),
+            9..=11 => (
+                set(rng, LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT), mutate),
+                "ABORT",
+            ),
+            12..=15 => (sys::secns_info().map(drop).map_err(|_| libc::EIO), "GET"),
+            16 => {
+                t.calls += 1;
+                unshare_with_a_thread()?;
+                continue;
+            }
+            17 => {
+                deeper_child();
+                continue;
+            }
+            18 if rng.below(8) == 0 => {
+                // Report, then execute a program: the pending namespace
+                // (if any) goes with the old program.
+                let _ = out.write_all(&[t.calls.to_ne_bytes(), t.accepted.to_ne_bytes()].concat());
+                let exe = std::ffi::CString::new("/proc/self/exe").unwrap_or_default();
+                let arg = std::ffi::CString::new("--pending-none").unwrap_or_default();
+                let argv = [exe.as_ptr(), arg.as_ptr(), std::ptr::null()];
+                // SAFETY: null-terminated argv of valid C strings.
+                unsafe { libc::execv(exe.as_ptr(), argv.as_ptr()) };
+                return Err(format!("execv: errno {}", sys::errno()));
+            }
+            _ => (
+                set(rng, LSM_ATTR_UNSHARE_INIT, Some(0), mutate),
+                "INIT(args)",
+            ),
+        };
+        t.calls += 1;
+        match r {
+            Ok(()) => t.accepted += 1,
+            Err(e) if (mutate && mutation_errno(e)) || state_errno(e) => {}
+            Err(e) => return Err(format!("{what} (mutated: {mutate}): errno {e}")),
+        }
+    }
+    out.write_all(&[t.calls.to_ne_bytes(), t.accepted.to_ne_bytes()].concat())
+        .map_err(|e| e.to_string())
+}
+
+/// `secns-vmtest --pending-none`: exit 0 if the caller has no pending
+/// namespace (what a freshly executed program must find).
+pub fn pending_none() -> std::process::ExitCode {
+    match sys::secns_info() {
+        Ok(i) if i.pending_id == 0 && i.flags == 0 => std::process::ExitCode::SUCCESS,
+        _ => std::process::ExitCode::FAILURE,
+    }
+}
+
+/// One worker: episodes until `calls` or the deadline; returns the tally.
+fn worker(seed: u64, calls: u64, deadline: Instant) -> Result<(Tally, u64, u64), String> {
+    let mut rng = Rng::new(seed);
+    let (mut total, mut episodes, mut killed) = (Tally::default(), 0, 0);
+    while total.calls < calls && Instant::now() < deadline {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: errno {}", sys::errno()));
+        }
+        let child_seed = rng.next();
+        let kill = rng.below(16) == 0;
+        let _ = std::io::stdout().flush();
+        // SAFETY: single-threaded; the child leaves with `_exit` or exec.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: the read end is not ours; the write end becomes the
+            // `File`'s.
+            let mut out = unsafe {
+                libc::close(fds[0]);
+                <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[1])
+            };
+            let code = match episode(&mut Rng::new(child_seed), &mut out) {
+                Ok(()) => 0,
+                Err(e) => {
+                    println!("#   episode (seed {child_seed}): {e}");
+                    1
+                }
+            };
+            let _ = std::io::stdout().flush();
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(code) }
+        }
+        // SAFETY: the write end is the child's; the read end becomes ours.
+        let mut input = unsafe {
+            libc::close(fds[1]);
+            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0])
+        };
+        if pid < 0 {
+            return Err(format!("fork: errno {}", sys::errno()));
+        }
+        if kill {
+            // kill -9 halfway: in the middle of a setup, with whatever
+            // the episode holds.
+            std::thread::sleep(Duration::from_micros(rng.below(3000)));
+            // SAFETY: our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let mut report = Vec::new();
+        let _ = input.read_to_end(&mut report);
+        let mut status = 0;
+        // SAFETY: `status` is writable.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        episodes += 1;
+        let killed_here = libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL;
+        if killed_here {
+            killed += 1;
+        } else if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+            return Err(format!("episode (seed {child_seed}): status {status:#x}"));
+        }
+        if let (Some(c), Some(a)) = (report.get(0..8), report.get(8..16)) {
+            let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().unwrap_or_default());
+            total.calls += word(c);
+            total.accepted += word(a);
+        }
+    }
+    Ok((total, episodes, killed))
+}
+
+/// Changes `maxns` and `maxnsdepth` until `deadline` or until killed.
+fn limit_changer(seed: u64, base: u64) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    loop {
+        write_limit("maxns", base + 16 + rng.below(64))?;
+        write_limit("maxnsdepth", 4 + rng.below(29))?;
+        std::thread::sleep(Duration::from_millis(2 + rng.below(10)));
+    }
+}
+
+/// Runs the fuzzer with `calls` calls (or the environment's) on two
+/// workers, bounded by `seconds`.
+pub fn run(calls: u64, seconds: u64) -> Outcome {
+    let cfg = Config::from_env(calls, seconds);
+    let base = sys::count()?;
+    let (maxns, depth) = (
+        sys::read_secns_file("maxns")?,
+        sys::read_secns_file("maxnsdepth")?,
+    );
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(cfg.seconds);
+    let _ = std::io::stdout().flush();
+    // The limit changer, in a process of its own.
+    // SAFETY: single-threaded; the child ends with `_exit`.
+    let changer = unsafe { libc::fork() };
+    if changer == 0 {
+        let code = i32::from(limit_changer(cfg.seed ^ 0x11, base).is_err());
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) }
+    }
+    let mut workers = Vec::new();
+    for w in 0..2u64 {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: errno {}", sys::errno()));
+        }
+        let _ = std::io::stdout().flush();
+        // SAFETY: single-threaded; the child ends with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let r = worker(cfg.seed.wrapping_add(w), cfg.calls / 2, deadline);
+            let code = match r {
+                Ok((t, e, k)) => {
+                    let words = [t.calls, t.accepted, e, k].map(u64::to_ne_bytes).concat();
+                    // SAFETY: `fds[1]` is open and `words` readable.
+                    unsafe { libc::write(fds[1], words.as_ptr().cast(), words.len()) };
+                    0
+                }
+                Err(e) => {
+                    println!("#   fuzz worker {w}: {e}");
+                    1
+                }
+            };
+            let _ = std::io::stdout().flush();
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(code) }
+        }
+        // SAFETY: the write end is the child's.
+        unsafe { libc::close(fds[1]) };
+        workers.push((pid, fds[0]));
+    }
+    let (mut total, mut episodes, mut killed, mut failed) = (Tally::default(), 0, 0, 0);
+    for (pid, fd) in workers {
+        // SAFETY: `fd` is the read end, ours.
+        let mut input = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let mut report = Vec::new();
+        let _ = input.read_to_end(&mut report);
+        let mut status = 0;
+        // SAFETY: `status` is writable.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) || report.len() != 32 {
+            failed += 1;
+            continue;
+        }
+        let word =
+            |i: usize| u64::from_ne_bytes(report[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+        total.calls += word(0);
+        total.accepted += word(1);
+        episodes += word(2);
+        killed += word(3);
+    }
+    // SAFETY: our own child.
+    unsafe { libc::kill(changer, libc::SIGKILL) };
+    let mut status = 0;
+    // SAFETY: `status` is writable.
+    unsafe { libc::waitpid(changer, &mut status, 0) };
+    let restored = write_limit("maxns", maxns).and(write_limit("maxnsdepth", depth));
+    let secs = start.elapsed().as_secs_f64();
+    let share = total.accepted as f64 * 100.0 / total.calls.max(1) as f64;
+    println!(
+        "# fuzz: seed {}, {} calls, {} accepted ({share:.1} %), {episodes} episodes ({killed} killed), {secs:.0} s",
+        cfg.seed, total.calls, total.accepted
+    );
+    check(failed == 0, || {
+        format!("{failed} fuzz worker(s) failed (above)")
+    })?;
+    restored?;
+    check(total.calls >= cfg.calls.min(1000), || {
+        format!("only {} calls made", total.calls)
+    })?;
+    check(total.accepted * 3 >= total.calls, || {
+        format!("only {share:.1} % of the calls were accepted")
+    })?;
+    sys::count_back_to(base, Duration::from_secs(30))
+}
