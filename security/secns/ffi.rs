@@ -198,6 +198,7 @@ unsafe impl AlwaysRefCounted for Namespace {
         // nothing pinned.
         let unpinned = unsafe { boxed.as_mut().get_unchecked_mut() };
         drop(unpinned._counted.take());
+        #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
         FREEING.fetch_add(1, Relaxed);
         // This may be an RCU callback: free it where LSMs may sleep.
         workqueue::system_dfl().enqueue(boxed);
@@ -215,11 +216,14 @@ impl WorkItem for Namespace {
         unsafe { bindings::security_secns_free(this.ns.get()) };
         // The reference to the parent goes now.
         drop(this);
+        #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
         FREEING.fetch_sub(1, Relaxed);
     }
 }
 
-/// The namespaces whose free work is queued or running.
+/// The namespaces whose free work is queued or running, for the KUnit tests
+/// to wait for (kernels without them do not keep it).
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 static FREEING: Atomic<u32> = Atomic::new(0);
 
 /// Waits until every namespace whose last reference is gone has been freed,

@@ -118,7 +118,8 @@ pub(crate) fn unshare(flags: u64) -> Result {
 
 /// Drops the current task's pending namespace, if it has one (`execve`).
 pub(crate) fn drop_pending() {
-    if let Some(pending) = own_pending(kernel::current!()) {
+    // Most programs have nothing pending: a load, no write, on every exec.
+    if let Some(pending) = own_pending(kernel::current!()).filter(|p| p.is_some()) {
         drop(pending.take());
     }
 }

@@ -13,7 +13,7 @@
 //! with the count back at its baseline (kmemleak's scan follows in the
 //! stress suite).
 
-use crate::stress::Rng;
+use crate::stress::{deeper_child, unshare_with_a_thread, Rng};
 use crate::sys::{
     self, write_limit, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE,
     LSM_ATTR_UNSHARE_INIT, LSM_CTX_HEADER, SECNS_ABORT,
@@ -128,42 +128,6 @@ fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(),
     sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, sys_flags).map(drop)
 }
 
-/// UNSHARE with a second thread alive: always EINVAL.
-fn unshare_with_a_thread() -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let t = std::thread::spawn(move || {
-        let _ = rx.recv();
-    });
-    let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
-    drop(tx);
-    let _ = t.join();
-    sys::wait_single_threaded();
-    match r {
-        Err(libc::EINVAL) => Ok(()),
-        other => Err(format!("UNSHARE with a thread: {other:?}")),
-    }
-}
-
-/// A child that goes one level deeper, creates a pending namespace and
-/// exits with it (its task drops it).
-fn deeper_child() {
-    // SAFETY: single-threaded here; the child leaves with `_exit`.
-    match unsafe { libc::fork() } {
-        0 => {
-            let _ = sys::secns_set(LSM_ATTR_UNSHARE, None);
-            let _ = sys::secns_set(LSM_ATTR_UNSHARE_INIT, None);
-            // SAFETY: ends the child.
-            unsafe { libc::_exit(0) }
-        }
-        pid if pid > 0 => {
-            let mut st = 0;
-            // SAFETY: `st` is writable.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
-        }
-        _ => {}
-    }
-}
-
 /// One episode, in a process of its own: up to `EPISODE` calls; may end
 /// with `execve` of this program (which must find no pending namespace).
 fn episode(rng: &mut Rng, out: &mut std::fs::File) -> Result<(), String> {
@@ -184,7 +148,7 @@ fn episode(rng: &mut Rng, out: &mut std::fs::File) -> Result<(), String> {
                 continue;
             }
             17 => {
-                deeper_child();
+                let _ = deeper_child();
                 continue;
             }
             18 if rng.below(8) == 0 => {

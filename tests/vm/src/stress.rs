@@ -149,41 +149,10 @@ fn worker(i: u64) -> Outcome {
             0 | 1 => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None),
             2 => sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
             3 if rng.below(4) == 0 => sys::secns_set(LSM_ATTR_UNSHARE, None),
-            4 => {
-                // A child that goes one level deeper and exits.
-                // SAFETY: single-threaded; the child leaves with `_exit`.
-                match unsafe { libc::fork() } {
-                    0 => {
-                        let _ = sys::secns_set(LSM_ATTR_UNSHARE, None);
-                        let _ = sys::secns_set(LSM_ATTR_UNSHARE_INIT, None);
-                        // SAFETY: ends the child.
-                        unsafe { libc::_exit(0) }
-                    }
-                    pid if pid > 0 => {
-                        let mut st = 0;
-                        // SAFETY: `st` is writable.
-                        unsafe { libc::waitpid(pid, &mut st, 0) };
-                        Ok(())
-                    }
-                    _ => Err(sys::errno()),
-                }
-            }
+            4 => deeper_child(),
             5 => {
-                // Two threads: UNSHARE must be refused.
-                let (tx, rx) = std::sync::mpsc::channel::<()>();
-                let t = std::thread::spawn(move || {
-                    let _ = rx.recv();
-                });
-                let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
-                drop(tx);
-                let _ = t.join();
-                sys::wait_single_threaded();
-                match r {
-                    Err(libc::EINVAL) => Ok(()),
-                    other => {
-                        return Err(format!("round {round}: UNSHARE with a thread: {other:?}"))
-                    }
-                }
+                unshare_with_a_thread().map_err(|e| format!("round {round}: {e}"))?;
+                Ok(())
             }
             _ => sys::secns_info().map(drop).map_err(|_| libc::EIO),
         };
@@ -195,6 +164,43 @@ fn worker(i: u64) -> Outcome {
     }
     println!("# worker {i}: {ok} succeeded, {refused} refused (EBUSY/ENOENT/ENOSPC)");
     Ok(())
+}
+
+/// Forks a child that goes one level deeper, creates a pending namespace
+/// and exits with it (its task drops it); the errno if `fork` fails.
+pub fn deeper_child() -> Result<(), i32> {
+    // SAFETY: single-threaded here; the child leaves with `_exit`.
+    match unsafe { libc::fork() } {
+        0 => {
+            let _ = sys::secns_set(LSM_ATTR_UNSHARE, None);
+            let _ = sys::secns_set(LSM_ATTR_UNSHARE_INIT, None);
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(0) }
+        }
+        pid if pid > 0 => {
+            let mut st = 0;
+            // SAFETY: `st` is writable.
+            unsafe { libc::waitpid(pid, &mut st, 0) };
+            Ok(())
+        }
+        _ => Err(sys::errno()),
+    }
+}
+
+/// UNSHARE with a second thread alive: it must be refused with EINVAL.
+pub fn unshare_with_a_thread() -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let t = std::thread::spawn(move || {
+        let _ = rx.recv();
+    });
+    let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
+    drop(tx);
+    let _ = t.join();
+    sys::wait_single_threaded();
+    match r {
+        Err(libc::EINVAL) => Ok(()),
+        other => Err(format!("UNSHARE with a thread: {other:?}")),
+    }
 }
 
 fn limit_changer(_: u64) -> Outcome {
