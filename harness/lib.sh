@@ -9,6 +9,12 @@ LINUX=${SECNS_LINUX:-$CACHE/linux} # pristine-then-overlaid kernel tree (a git r
 BUILD=${SECNS_BUILD:-$CACHE/build} # kernel build directory (O=)
 LOGS=${SECNS_LOGS:-$CACHE/logs}
 
+# The checker kernel: the project's Kconfig, the KUnit tests and every
+# memory, undefined-behaviour and lock checker; KUnit, make stress and make
+# fuzz run on it.
+CHECKER_BUILD=$CACHE/build-stress
+CHECKER_KCONFIG="security/secns/.kunitconfig tests/stress.config"
+
 # The pinned kernel source: the Makefile says which.
 KERNEL_PKG=${KERNEL_PKG:-$(sed -n 's/^KERNEL_PKG *:= *//p' "$REPO/Makefile")}
 KERNEL_PKG_VERSION=${KERNEL_PKG_VERSION:-$(sed -n 's/^KERNEL_PKG_VERSION *:= *//p' "$REPO/Makefile")}
@@ -78,4 +84,18 @@ project_warnings() {
 		echo "warnings in $hits file(s) of this project (above)" >&2
 		return 1
 	fi
+}
+
+# merge_kconfig FRAGMENT...: the fragments as one, in order; a later line
+# for an option (CONFIG_X=... or "# CONFIG_X is not set") replaces the
+# earlier one in place.
+merge_kconfig() {
+	awk '
+		/^CONFIG_[A-Za-z0-9_]+=/ { k = $0; sub(/=.*/, "", k) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { k = $2 }
+		k == "" { next }
+		!(k in v) { order[n++] = k }
+		{ v[k] = $0; k = "" }
+		END { for (i = 0; i < n; i++) print v[order[i]] }
+	' "$@"
 }

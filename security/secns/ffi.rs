@@ -14,9 +14,9 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use kernel::bindings;
 use kernel::cred::Credential;
-use kernel::error::to_result;
 use kernel::lsm::{blob, SecNs, TaskBlob};
 use kernel::prelude::*;
+use kernel::security;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::Refcount;
@@ -99,9 +99,11 @@ impl Namespace {
             }? Error),
             GFP_KERNEL_ACCOUNT,
         )?;
-        // SAFETY: `ns` is valid; nothing else refers to it yet. On failure
-        // it has no blob and the box is dropped without asking any LSM.
-        to_result(unsafe { bindings::security_secns_alloc(boxed.ns.get()) })?;
+        // SAFETY: `ns` is valid, has no blob, and nothing else refers to it
+        // yet. On failure it has no blob and the box is dropped without
+        // asking any LSM; on success `security::secns_free()` runs in
+        // `WorkItem::run`, before the box is freed.
+        unsafe { security::secns_alloc(boxed.ns.get()) }?;
         // SAFETY: the namespace is not moved out of the box: from here on
         // the box is only reached through the reference count, and given
         // back as a pinned box in `dec_ref`.
@@ -155,9 +157,7 @@ impl Namespace {
     /// `security_task_secns_unshare()`: the error of the first LSM that
     /// refuses. The caller has checked `CAP_MAC_ADMIN`.
     pub(crate) fn security_task_unshare(&self) -> Result {
-        let cred = Credential::current();
-        // SAFETY: both pointers are valid for the call.
-        to_result(unsafe { bindings::security_task_secns_unshare(cred.as_ptr(), self.ns.get()) })
+        security::task_secns_unshare(&Credential::current(), self.secns())
     }
 }
 
@@ -167,11 +167,10 @@ impl Unapproved {
     /// state for it: the error of the first LSM that refuses (and the
     /// namespace is freed). The caller has checked `CAP_MAC_ADMIN`.
     pub(crate) fn approve(self) -> Result<ARef<Namespace>> {
-        let cred = Credential::current();
-        // SAFETY: both pointers are valid for the call; the LSMs are asked
-        // once, while nothing else can see the namespace, as the hook
-        // requires (`include/linux/secns.h`).
-        to_result(unsafe { bindings::security_task_secns_init(cred.as_ptr(), self.0.ns.get()) })?;
+        // SAFETY: the blob was allocated in `Namespace::alloc`; the LSMs are
+        // asked once (this consumes the only `Unapproved`), while nothing
+        // else can see the namespace.
+        unsafe { security::task_secns_init(&Credential::current(), self.0.secns()) }?;
         Ok(self.0)
     }
 }
@@ -213,7 +212,7 @@ impl WorkItem for Namespace {
         // any more; its blob came from `security_secns_alloc()` (type
         // invariants). `this.parent` outlives the call: it is dropped with
         // the box, after it.
-        unsafe { bindings::security_secns_free(this.ns.get()) };
+        unsafe { security::secns_free(this.ns.get()) };
         // The reference to the parent goes now.
         drop(this);
         #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]

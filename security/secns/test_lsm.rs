@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Two LSMs for the KUnit tests (`CONFIG_SECURITY_SECNS_KUNIT_TEST` only),
-//! stacked after secns: `secns_test_first` and `secns_test_second`, in that
-//! order in `CONFIG_LSM`. Each counts the calls of the three security
-//! namespace hooks and refuses a phase with a given errno while a test has
-//! armed it with [`Veto`]. The first one also keeps per-namespace state in
-//! the namespace blob ([`NsState`]) and counts the `CAP_MAC_ADMIN` checks
-//! of a test ([`CountCaps`]); the second one sleeps in `secns_free` while a
-//! test asks it to ([`SleepInFree`]), to prove that the hook runs where it
-//! may sleep.
+//! The one LSM of the KUnit tests (`CONFIG_SECURITY_SECNS_KUNIT_TEST`
+//! only): `secns_test`, stacked after secns in the `CONFIG_LSM` of
+//! `security/secns/.kunitconfig`. It counts the calls of the three security
+//! namespace hooks, refuses a phase with a given errno while a test has
+//! armed it with [`Veto`], keeps per-namespace state in the namespace blob
+//! ([`NsState`]), counts the `CAP_MAC_ADMIN` checks of a test
+//! ([`CountCaps`]) and sleeps in `secns_free` while a test asks it to
+//! ([`SleepInFree`]), to prove that the hook runs where it may sleep.
+//!
+//! Outside the tests' own task it approves everything and counts; a kernel
+//! built with the tests but without `secns_test` in `lsm=` skips the cases
+//! that need it ([`active`]).
 
 use kernel::capability::{Capability, UserNamespace};
 use kernel::cred::Credential;
@@ -18,7 +21,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::task::Task;
 use kernel::time::{delay::fsleep, Delta};
 
-/// What one test LSM saw, and what it refuses.
+/// What the test LSM saw, and what it refuses.
 pub(crate) struct Probe {
     /// Calls of `task_secns_init`.
     pub(crate) inits: Atomic<u32>,
@@ -57,25 +60,31 @@ impl Probe {
     }
 }
 
-/// The first test LSM.
-pub(crate) static FIRST: Probe = Probe::new();
-/// The second test LSM, stacked after the first.
-pub(crate) static SECOND: Probe = Probe::new();
+/// What `secns_test` saw.
+pub(crate) static PROBE: Probe = Probe::new();
 
-/// Makes `probe` refuse one phase with `err` until dropped.
+/// Whether `secns_test` is active (the framework called its `init`).
+static ACTIVE: Atomic<bool> = Atomic::new(false);
+
+/// Whether `secns_test` is active: listed in `lsm=` (or `CONFIG_LSM`).
+pub(crate) fn active() -> bool {
+    ACTIVE.load(Relaxed)
+}
+
+/// Makes `secns_test` refuse one phase with `err` until dropped.
 pub(crate) struct Veto(&'static Atomic<i32>);
 
 impl Veto {
     /// Refuses `task_secns_init`.
-    pub(crate) fn init(probe: &'static Probe, err: Error) -> Self {
-        probe.veto_init.store(err.to_errno(), Relaxed);
-        Self(&probe.veto_init)
+    pub(crate) fn init(err: Error) -> Self {
+        PROBE.veto_init.store(err.to_errno(), Relaxed);
+        Self(&PROBE.veto_init)
     }
 
     /// Refuses `task_secns_unshare`.
-    pub(crate) fn unshare(probe: &'static Probe, err: Error) -> Self {
-        probe.veto_unshare.store(err.to_errno(), Relaxed);
-        Self(&probe.veto_unshare)
+    pub(crate) fn unshare(err: Error) -> Self {
+        PROBE.veto_unshare.store(err.to_errno(), Relaxed);
+        Self(&PROBE.veto_unshare)
     }
 }
 
@@ -85,7 +94,7 @@ impl Drop for Veto {
     }
 }
 
-/// The task whose `CAP_MAC_ADMIN` checks the first LSM counts (0: none).
+/// The task whose `CAP_MAC_ADMIN` checks are counted (0: none).
 static CAPS_OF: Atomic<usize> = Atomic::new(0);
 /// The `CAP_MAC_ADMIN` checks of that task.
 static CAPS: Atomic<u32> = Atomic::new(0);
@@ -113,17 +122,17 @@ impl Drop for CountCaps {
     }
 }
 
-/// Whether the second LSM sleeps in `secns_free`.
+/// Whether `secns_free` sleeps.
 static SLEEP_IN_FREE: Atomic<bool> = Atomic::new(false);
 
-/// Makes the second LSM sleep in `secns_free` until dropped: in a context
-/// that cannot sleep, that is a kernel BUG report.
+/// Makes `secns_free` sleep until dropped: in a context that cannot sleep,
+/// that is a kernel BUG report.
 pub(crate) struct SleepInFree(());
 
 impl SleepInFree {
     /// Starts sleeping, and counting, from 0.
     pub(crate) fn arm() -> Self {
-        SECOND.slept_in_free.store(0, Relaxed);
+        PROBE.slept_in_free.store(0, Relaxed);
         SLEEP_IN_FREE.store(true, Relaxed);
         Self(())
     }
@@ -135,7 +144,7 @@ impl Drop for SleepInFree {
     }
 }
 
-/// What the first LSM keeps in each namespace: what it saw when asked.
+/// What `secns_test` keeps in each namespace: what it saw when asked.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct NsState {
     /// The namespace's id.
@@ -155,18 +164,23 @@ impl SecNsBlob for NsState {
 
 impl Drop for NsState {
     fn drop(&mut self) {
-        FIRST.ns_drops.fetch_add(1, Relaxed);
+        PROBE.ns_drops.fetch_add(1, Relaxed);
     }
 }
 
-/// The first test LSM.
-pub(crate) struct First;
+/// The test LSM.
+pub(crate) struct SecnsTest;
 
 #[vtable]
-impl Lsm for First {
+impl Lsm for SecnsTest {
     type CredBlob = ();
     type TaskBlob = ();
     type SecNsBlob = NsState;
+
+    fn init() -> Result {
+        ACTIVE.store(true, Relaxed);
+        Ok(())
+    }
 
     fn capable(_cred: &Credential, _ns: &UserNamespace, cap: i32, _opts: u32) -> Result {
         if cap == Capability::MacAdmin.as_raw()
@@ -178,59 +192,38 @@ impl Lsm for First {
     }
 
     fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
-        FIRST.inits.fetch_add(1, Relaxed);
-        Probe::answer(&FIRST.veto_init)
+        PROBE.inits.fetch_add(1, Relaxed);
+        Probe::answer(&PROBE.veto_init)
     }
 
     fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
-        FIRST.unshares.fetch_add(1, Relaxed);
-        Probe::answer(&FIRST.veto_unshare)
+        PROBE.unshares.fetch_add(1, Relaxed);
+        Probe::answer(&PROBE.veto_unshare)
     }
 
     fn secns_free(_ns: &SecNs) {
-        FIRST.frees.fetch_add(1, Relaxed);
-    }
-}
-
-/// The second test LSM.
-pub(crate) struct Second;
-
-#[vtable]
-impl Lsm for Second {
-    type CredBlob = ();
-    type TaskBlob = ();
-    type SecNsBlob = ();
-
-    fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
-        SECOND.inits.fetch_add(1, Relaxed);
-        Probe::answer(&SECOND.veto_init)
-    }
-
-    fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
-        SECOND.unshares.fetch_add(1, Relaxed);
-        Probe::answer(&SECOND.veto_unshare)
-    }
-
-    fn secns_free(_ns: &SecNs) {
-        SECOND.frees.fetch_add(1, Relaxed);
+        PROBE.frees.fetch_add(1, Relaxed);
         if SLEEP_IN_FREE.load(Relaxed) {
             kernel::task::might_sleep();
             fsleep(Delta::from_millis(1));
-            SECOND.slept_in_free.fetch_add(1, Relaxed);
+            PROBE.slept_in_free.fetch_add(1, Relaxed);
         }
     }
 }
 
-// Ids far from the uapi's LSM_ID_* values; these LSMs never reach user
+// An id far from the uapi's LSM_ID_* values; this LSM never reaches user
 // space outside test kernels.
 kernel::define_lsm! {
-    First,
-    name: "secns_test_first",
+    SecnsTest,
+    name: "secns_test",
     id: 0xfff0,
 }
 
-kernel::define_lsm! {
-    Second,
-    name: "secns_test_second",
-    id: 0xfff1,
+/// Whether a test that needs `secns_test` can run; if it cannot, marks the
+/// running KUnit test skipped, and the test returns at once.
+pub(crate) fn needed() -> bool {
+    if !active() {
+        kernel::kunit::mark_skipped(c"secns_test is not in lsm=");
+    }
+    active()
 }
