@@ -20,38 +20,71 @@ endif
 
 H := harness
 STEP := $(H)/step
+LOGS := $(SECNS_CACHE)/logs
+RESULTS := $(LOGS)/results
+export SECNS_RESULTS := $(RESULTS)
 
-.PHONY: help check run provision source overlay kernel rustdoc kunit userspace vmtest stress fmt \
-	cargo lint series series-check fuzz clean distclean
+# The two kernels. The project's (Kconfig) is what the in-VM tests and make
+# run boot. The checker kernel adds the KUnit tests and every memory,
+# undefined-behaviour and lock checker: make kunit, stress and fuzz run on it.
+KERNEL_IMAGE  := $(SECNS_CACHE)/build/arch/x86/boot/bzImage
+CHECKER_IMAGE := $(SECNS_CACHE)/build-stress/arch/x86/boot/bzImage
+INITRAMFS     := $(SECNS_CACHE)/build/secns-vm/initramfs.cpio
+CHECKER := SECNS_BUILD=$(SECNS_CACHE)/build-stress SECNS_LOGS=$(LOGS)/checker \
+	SECNS_KCONFIG_EXTRA="security/secns/.kunitconfig tests/stress.config"
+
+# What each step's result depends on (harness/step skips a step whose inputs
+# are those of its last successful run): "tree" is the overlaid kernel tree.
+BUILD_INPUTS  := tree Kconfig $(H)/kunit $(H)/build-kernel $(H)/lib.sh $(H)/toolchain.manifest LLVM=$(LLVM)
+VM_INPUTS     := $(INITRAMFS) tests/run-vm $(H)/tap-summary $(H)/lib.sh
+
+# The steps of make check, in order; each is a target below, with the steps
+# it needs as prerequisites.
+CHECK_STEPS := provision source overlay cargo lint series-apply kernel rustdoc userspace vmtest \
+	checker kunit stress
+
+.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
 	@echo 'make run        boot the secns kernel under QEMU and show the LSM active (a shell on a terminal)'
 	@echo
-	@echo 'Steps (each provisions or builds what it needs first):'
+	@echo 'The steps of make check, in order (each makes the steps it needs first, and'
+	@echo 'is skipped, with its last results, when its inputs did not change; FORCE=1 runs it):'
 	@echo '  provision     the Debian toolchain chroot ($(H)/toolchain.manifest)'
 	@echo '  source        the pinned kernel source ($(KERNEL_PKG) $(KERNEL_PKG_VERSION))'
 	@echo '  overlay       lay the repository and patches/series onto the kernel tree'
-	@echo '  kernel        build the kernel (LLVM=$(LLVM), CLIPPY=1), fail on warnings in our files'
-	@echo '  rustdoc       make rustdoc, fail on warnings in our files'
-	@echo '  kunit         kunit.py run with security/secns/.kunitconfig'
-	@echo '  userspace     static test programs and the VM initramfs'
-	@echo '  vmtest        boot the kernel and run the in-VM tests (TAP)'
-	@echo '  stress        a KASAN/UBSAN/kmemleak/lockdep kernel: KUnit, stress and fuzz runs'
 	@echo '  cargo         cargo fmt --check, clippy -D warnings, test'
-	@echo '  lint          checkpatch --strict on patches and new C files, rustfmtcheck'
-	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
-	@echo '  fuzz          the stress kernel fuzzed with FUZZ_CALLS calls (default 1000000) in FUZZ_SECONDS'
+	@echo '  lint          checkpatch --strict, kernel-doc, MAX_LSM_COUNT, rustfmtcheck'
+	@echo '  series-apply  make series, then git am onto the pinned base'
+	@echo '  kernel        the project kernel (Kconfig; LLVM=$(LLVM), CLIPPY=1), no warnings in our files'
+	@echo '  rustdoc       make rustdoc, no warnings in our files'
+	@echo '  userspace     static test programs and the VM initramfs'
+	@echo '  vmtest        boot the project kernel and run the in-VM tests (TAP)'
+	@echo '  checker       the checker kernel: Kconfig + security/secns/.kunitconfig + tests/stress.config'
+	@echo '  kunit         its KUnit tests (kunit.py exec under QEMU)'
+	@echo '  stress        its in-VM stress and fuzz runs (KASAN, UBSAN, kmemleak, lockdep)'
+	@echo
+	@echo 'More:'
 	@echo '  series        the postable patch series (cover letter, patches, Cc:), signed off by you'
+	@echo '  fuzz          the checker kernel fuzzed with FUZZ_CALLS calls (default 1000000) in FUZZ_SECONDS'
 	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
-	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 40 min)'
-	@echo '  clean         remove the kernel build directory; distclean: the whole cache'
+	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 30 min)'
+	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
+	@echo '  clean         remove the kernel build directories; distclean: the whole cache'
 	@echo
 	@echo 'Variables: SECNS_CACHE=$(SECNS_CACHE) TOOLCHAIN=chroot|host LLVM=$(LLVM)'
-	@echo '           KVM=auto|yes|no JOBS=N V=1 (show step output) VM_TIMEOUT=seconds'
+	@echo '           KVM=auto|yes|no JOBS=N V=1 (show step output) VM_TIMEOUT=seconds FORCE=1'
 
+# Every step, going on past failures (a step whose prerequisite failed does
+# not run and counts as failed), then one summary of their TAP results.
 check:
-	@$(H)/check
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && date +%s >$(RESULTS)/.start
+	@$(MAKE) --no-print-directory -k $(CHECK_STEPS) || true
+	@for s in $(CHECK_STEPS); do [ -s $(RESULTS)/$$s.tap ] || \
+		echo "not ok - $$s: not run (a step it needs failed)" >$(RESULTS)/$$s.tap; done
+	@echo "    total time $$(( $$(date +%s) - $$(cat $(RESULTS)/.start) ))s, logs in $(LOGS)"
+	@$(H)/tap-summary --name check $(foreach s,$(CHECK_STEPS),$(RESULTS)/$(s).tap)
 
 provision:
 	@STEP_WHAT="toolchain chroot" $(STEP) provision $(H)/provision
@@ -63,23 +96,63 @@ source: provision
 overlay: source
 	@STEP_WHAT="lay the repository onto the kernel tree" $(STEP) overlay $(H)/overlay
 
+cargo:
+	@STEP_WHAT="cargo fmt, clippy and test" \
+	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm $(H)/lint-user $(H)/lib.sh" \
+		$(STEP) cargo $(H)/lint-user
+
+lint: overlay
+	@STEP_WHAT="checkpatch --strict, kernel-doc, MAX_LSM_COUNT, rustfmtcheck" \
+	STEP_INPUTS="tree patches $(H)/lint-kernel $(H)/check-lsm-count $(H)/lib.sh" \
+		$(STEP) lint $(H)/lint-kernel
+
+series: source
+	@$(H)/series
+
+series-apply: overlay
+	@STEP_WHAT="the series (make series) applies to the pinned base with git am" \
+	STEP_INPUTS="patches Documentation include rust security tools $(H)/series $(H)/series-check \
+		$(H)/new-files $(H)/export-patches $(H)/lib.sh \
+		$$(git config user.name | tr ' ' _) $$(git config user.email)" \
+		$(STEP) series-apply $(H)/series-check --apply-only
+
 kernel: overlay
-	@STEP_WHAT="building the kernel (LLVM=$(LLVM) CLIPPY=1)" $(STEP) kernel $(H)/build-kernel
+	@STEP_WHAT="building the kernel (LLVM=$(LLVM) CLIPPY=1)" \
+	STEP_INPUTS="$(BUILD_INPUTS)" STEP_OUTPUTS="$(KERNEL_IMAGE)" \
+		$(STEP) kernel $(H)/build-kernel
 
 rustdoc: kernel
-	@STEP_WHAT="make rustdoc, no warnings in our files" $(STEP) rustdoc $(H)/rustdoc
+	@STEP_WHAT="make rustdoc, no warnings in our files" \
+	STEP_INPUTS="$(BUILD_INPUTS) $(H)/rustdoc" \
+		$(STEP) rustdoc $(H)/rustdoc
 
-kunit: overlay
-	@STEP_WHAT="kunit.py run (config, build, QEMU)" $(STEP) kunit $(H)/run-kunit run
-
-userspace: source
+userspace: overlay
 	@STEP_WHAT="static test programs and the initramfs" $(STEP) userspace $(H)/build-userspace
 
 vmtest: kernel userspace
-	@STEP_WHAT="booting the VM and running the in-VM tests" $(STEP) vmtest tests/run-vm test
+	@STEP_WHAT="booting the VM and running the in-VM tests" \
+	STEP_INPUTS="$(KERNEL_IMAGE) $(VM_INPUTS)" \
+		$(STEP) vmtest tests/run-vm test
 
-stress: overlay userspace
-	@STEP_WHAT="the checker kernel: KUnit, stress and fuzz runs" $(STEP) stress $(H)/stress
+checker: overlay
+	@STEP_WHAT="the checker kernel (KUnit; KASAN, UBSAN, kmemleak, lockdep)" \
+	STEP_INPUTS="$(BUILD_INPUTS) security/secns/.kunitconfig tests/stress.config" \
+	STEP_OUTPUTS="$(CHECKER_IMAGE)" $(CHECKER) \
+		$(STEP) checker $(H)/build-kernel
+
+kunit: checker
+	@STEP_WHAT="the KUnit tests of the checker kernel (kunit.py exec)" \
+	STEP_INPUTS="$(CHECKER_IMAGE) $(H)/run-kunit $(H)/kunit $(H)/tap-summary $(H)/lib.sh" \
+	$(CHECKER) $(STEP) kunit $(H)/run-kunit exec
+
+stress: checker userspace
+	@STEP_WHAT="the checker kernel's stress and fuzz runs" \
+	STEP_INPUTS="$(CHECKER_IMAGE) $(VM_INPUTS) $(H)/stress" \
+	$(CHECKER) $(STEP) stress $(H)/stress stress
+
+fuzz: checker userspace
+	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000})" \
+	$(CHECKER) $(STEP) fuzz $(H)/stress fuzz
 
 run: kernel userspace
 	@echo '==> run        booting the secns kernel (QEMU, serial console)'
@@ -89,24 +162,12 @@ fmt: source
 	@$(H)/fmt
 	cargo fmt --all
 
-cargo:
-	@STEP_WHAT="cargo fmt, clippy and test" $(STEP) cargo $(H)/lint-user
-
-lint: overlay
-	@STEP_WHAT="checkpatch --strict and rustfmtcheck" $(STEP) lint $(H)/lint-kernel
-
-fuzz: overlay userspace
-	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000})" $(STEP) fuzz $(H)/fuzz
-
-series: source
-	@$(H)/series
-
 series-check: source userspace
 	@STEP_WHAT="apply, checkpatch and build the series patch by patch, boot it" \
 		$(STEP) series-check $(H)/series-check
 
 clean:
-	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/series
+	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/series $(SECNS_CACHE)/done
 
 distclean:
 	rm -rf $(SECNS_CACHE)

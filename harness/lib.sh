@@ -86,6 +86,10 @@ project_warnings() {
 	fi
 }
 
+# The one pattern of a kernel report in a kernel log: oops, BUG, WARNING,
+# KASAN, UBSAN, KCSAN, lockdep, RCU stalls, kmemleak. Any match fails a run.
+SPLAT_RE='Kernel panic|BUG:|Oops|WARNING:|UBSAN:|KASAN:|KCSAN:|possible (circular|recursive) locking|inconsistent lock state|INFO: rcu_|unreferenced object|general protection|Call Trace:'
+
 # merge_kconfig FRAGMENT...: the fragments as one, in order; a later line
 # for an option (CONFIG_X=... or "# CONFIG_X is not set") replaces the
 # earlier one in place.
@@ -98,4 +102,51 @@ merge_kconfig() {
 		{ v[k] = $0; k = "" }
 		END { for (i = 0; i < n; i++) print v[order[i]] }
 	' "$@"
+}
+
+# Results are TAP. A script that reports results calls tap_begin NAME once
+# (its file is the step's, STEP_TAP, under harness/step, or $LOGS/NAME.tap),
+# then tap_result for each, and ends with tap_end, which prints the summary
+# line "NAME: P passed, F failed" (harness/tap-summary) and returns 1 on any
+# failure.
+tap_begin() {
+	TAP_NAME=$1
+	TAP=${STEP_TAP:-$LOGS/$1.tap}
+	if [ -z "${STEP_TAP:-}" ]; then : >"$TAP"; fi
+}
+# tap_result NAME RC [DETAILS]: one result; DETAILS shown when it failed.
+tap_result() {
+	{
+		if [ "$2" = 0 ]; then
+			echo "ok - $1"
+		else
+			echo "not ok - $1"
+			[ -z "${3:-}" ] || sed 's/^/#   /' <<<"$3"
+		fi
+	} | tee -a "$TAP"
+}
+tap_end() {
+	"$HARNESS/tap-summary" --name "$TAP_NAME" "$TAP"
+}
+
+# inputs_hash TOKEN...: one hash of what a step's result depends on, for
+# harness/step to skip a step whose inputs did not change. A token is
+# "tree" (the overlaid kernel tree), a path in the repository or an
+# absolute path (a file, or the files of a directory), or a word.
+inputs_hash() {
+	local t
+	for t in "$@"; do
+		if [ "$t" = tree ]; then
+			echo "tree $(git -C "$LINUX" rev-parse 'HEAD^{tree}' 2>/dev/null)"
+		elif [[ "$t" != /* ]] && [ -e "$REPO/$t" ]; then
+			(cd "$REPO" && git ls-files -co --exclude-standard -z -- "$t" |
+				LC_ALL=C sort -z | xargs -0r sha256sum)
+		elif [[ "$t" == /* ]] && [ -d "$t" ]; then
+			(cd "$t" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum)
+		elif [[ "$t" == /* ]] && [ -f "$t" ]; then
+			sha256sum "$t"
+		else
+			echo "word $t"
+		fi
+	done | sha256sum | cut -d' ' -f1
 }
