@@ -5,7 +5,6 @@
 //! C header: [`include/linux/capability.h`](srctree/include/linux/capability.h).
 
 use crate::bindings;
-use crate::cred::Credential;
 use crate::ffi::c_int;
 use crate::types::Opaque;
 
@@ -156,19 +155,12 @@ impl UserNamespace {
         unsafe { &*ns.cast::<Self>() }
     }
 
-    /// The user namespace that owns the credentials `cred`.
-    pub fn of(cred: &Credential) -> &Self {
-        // SAFETY: `cred` is valid while borrowed and holds a reference to
-        // its user namespace, which therefore lives at least as long.
-        unsafe { &*(*cred.as_ptr()).user_ns.cast::<Self>() }
-    }
-
     /// Borrows the user namespace at `ptr`.
     ///
     /// # Safety
     ///
     /// `ptr` points to a live user namespace that lives at least for `'a`.
-    pub unsafe fn from_ptr<'a>(ptr: *const bindings::user_namespace) -> &'a Self {
+    pub(crate) unsafe fn from_ptr<'a>(ptr: *const bindings::user_namespace) -> &'a Self {
         // SAFETY: `UserNamespace` is a transparent wrapper, and the
         // namespace lives for `'a` (safety requirements).
         unsafe { &*ptr.cast() }
@@ -178,15 +170,6 @@ impl UserNamespace {
     pub fn as_ptr(&self) -> *mut bindings::user_namespace {
         self.0.get()
     }
-}
-
-/// Returns whether the current task has `cap` in the user namespace `ns`.
-///
-/// The same notes as for [`capable`] apply.
-pub fn ns_capable(ns: &UserNamespace, cap: Capability) -> bool {
-    // SAFETY: `ns` is a live user namespace (type invariant); any capability
-    // number is valid input.
-    unsafe { bindings::ns_capable(ns.as_ptr(), cap.as_raw()) }
 }
 
 #[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
@@ -206,6 +189,5 @@ mod tests {
         // KUnit runs tests in kernel threads, with the initial credentials.
         assert!(capable(Capability::MacAdmin));
         assert!(capable(Capability::SysAdmin));
-        assert!(ns_capable(UserNamespace::initial(), Capability::MacAdmin));
     }
 }

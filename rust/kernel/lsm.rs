@@ -66,9 +66,9 @@ use crate::{
 };
 
 pub mod blob;
-pub mod ctx;
+mod ctx;
 mod hooks;
-pub mod secns;
+mod secns;
 
 pub use blob::{CredBlob, SecNsBlob, TaskBlob};
 pub use ctx::{CtxWriter, LsmCtx};
@@ -167,11 +167,6 @@ impl Binprm {
         // SAFETY: `Binprm` is a transparent wrapper, and the pointee is
         // valid for `'a` (safety requirements).
         unsafe { &*ptr.cast() }
-    }
-
-    /// The C pointer.
-    pub fn as_ptr(&self) -> *mut bindings::linux_binprm {
-        self.0.get()
     }
 }
 
@@ -314,12 +309,10 @@ impl LsmInfo {
 }
 
 /// A function that fills in one `security_hook_list` entry (see `hooks.rs`).
-#[doc(hidden)]
-pub type HookInit = unsafe fn(*mut bindings::security_hook_list);
+type HookInit = unsafe fn(*mut bindings::security_hook_list);
 
 /// The number of hooks a Rust LSM can have.
-#[doc(hidden)]
-pub const HOOKS: usize = 12;
+const HOOKS: usize = 12;
 
 /// The hooks of `L`, each with whether `L` needs it: the ones it implements
 /// and the ones its blobs need.

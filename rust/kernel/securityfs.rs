@@ -4,9 +4,13 @@
 //!
 //! C header: [`include/linux/security.h`](srctree/include/linux/security.h).
 //!
-//! A file is a type that implements [`TextFile`]: its contents are text
-//! made by [`TextFile::show`] on each read, and a write is parsed by
-//! [`TextFile::store`] (size-checked, UTF-8, one trailing newline removed).
+//! A file shows a value, as debugfs files do (`kernel::debugfs`): the value
+//! implements [`Value`], whose [`Value::show`] makes the file's text on each
+//! read, and whose [`Value::store`], if implemented, takes a write (at most
+//! [`TEXT_MAX`] bytes of UTF-8, one trailing newline removed): the file is
+//! writable exactly when the value implements `store`. The value is
+//! `'static`: built-in code keeps it in a `static`.
+//!
 //! [`Dir`] and [`File`] remove what they created when dropped, so an error
 //! half-way through setting up a directory leaves nothing behind; call
 //! [`Dir::keep`] and [`File::keep`] for files that stay for good. A file
@@ -18,20 +22,45 @@
 //! # Examples
 //!
 //! ```ignore
-//! use kernel::securityfs::{Dir, TextFile};
 //! use kernel::prelude::*;
+//! use kernel::securityfs::{Dir, Opener, Value};
+//! use kernel::sync::atomic::{Atomic, Relaxed};
 //!
-//! struct Answer;
+//! /// A number that a task with `CAP_MAC_ADMIN` may change.
+//! struct Setting(Atomic<u32>);
 //!
-//! impl TextFile for Answer {
-//!     fn show(out: &mut dyn core::fmt::Write) -> Result {
-//!         writeln!(out, "42").map_err(|_| EINVAL)
+//! #[vtable]
+//! impl Value for Setting {
+//!     fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+//!         writeln!(f, "{}", self.0.load(Relaxed))
+//!     }
+//!
+//!     fn store(&self, text: &str, opener: &Opener<'_>) -> Result {
+//!         if !opener.capable(kernel::capability::Capability::MacAdmin) {
+//!             return Err(EPERM);
+//!         }
+//!         self.0.store(text.trim().parse().map_err(|_| EINVAL)?, Relaxed);
+//!         Ok(())
 //!     }
 //! }
 //!
+//! /// A number that is only shown.
+//! struct Events(Atomic<u64>);
+//!
+//! #[vtable]
+//! impl Value for Events {
+//!     fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+//!         writeln!(f, "{}", self.0.load(Relaxed))
+//!     }
+//! }
+//!
+//! static SETTING: Setting = Setting(Atomic::new(42));
+//! static EVENTS: Events = Events(Atomic::new(0));
+//!
 //! fn fs_init() -> Result {
 //!     let dir = Dir::create(c"example", None)?;
-//!     dir.file::<Answer>(c"answer", 0o444)?.keep();
+//!     dir.file(c"setting", &SETTING)?.keep(); // 0644
+//!     dir.file(c"events", &EVENTS)?.keep(); // 0444
 //!     dir.keep();
 //!     Ok(())
 //! }
@@ -40,30 +69,31 @@
 use crate::{
     bindings,
     capability::{Capability, UserNamespace},
-    error::{from_err_ptr, Result},
+    error::{from_err_ptr, Result, VTABLE_DEFAULT_ERROR},
     ffi::{c_char, c_void},
     fs::LocalFile,
     prelude::*,
 };
 use core::{fmt, marker::PhantomData, ptr::NonNull};
 
-/// The largest text a [`TextFile`] may show or be written, in bytes.
+/// The largest text a [`Value`] may show or be written, in bytes.
 pub const TEXT_MAX: usize = 128;
 
-/// A securityfs file whose contents are a short text.
-pub trait TextFile: 'static {
-    /// Whether the file can be written ([`TextFile::store`]).
-    const WRITABLE: bool = false;
-
-    /// Writes the file's contents (at most [`TEXT_MAX`] bytes) to `out`.
-    fn show(out: &mut dyn fmt::Write) -> Result;
+/// What a securityfs file shows, and takes when written.
+///
+/// The file is writable exactly when `store` is implemented (`HAS_STORE`):
+/// its mode is `0o644`, else `0o444`.
+#[vtable]
+pub trait Value: Sync + 'static {
+    /// Writes the file's text (at most [`TEXT_MAX`] bytes) to `f`.
+    fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
 
     /// Applies a write of `text` (at most [`TEXT_MAX`] bytes of UTF-8, one
-    /// trailing newline removed). Input that does not parse is `EINVAL`.
+    /// trailing newline removed); input that does not parse is `EINVAL`.
     /// The file's mode and the opener's permissions were checked by the VFS;
     /// check any capability the write needs with `opener`.
-    fn store(_text: &str, _opener: &Opener<'_>) -> Result {
-        Err(EINVAL)
+    fn store(&self, _text: &str, _opener: &Opener<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
 
@@ -115,20 +145,19 @@ impl<'p> Dir<'p> {
             .ok_or(ENOMEM)
     }
 
-    /// Creates the file `name` with permissions `mode` (`0o777` at most:
-    /// `EINVAL` for file-type or other bits), served by `T`.
-    pub fn file<T: TextFile>(&self, name: &CStr, mode: u16) -> Result<File<'_>> {
-        if mode & !0o777 != 0 {
-            return Err(EINVAL);
-        }
+    /// Creates the file `name`, which shows `value` and, if it implements
+    /// [`Value::store`], takes writes: mode `0o644`, else `0o444`.
+    pub fn file<T: Value>(&self, name: &CStr, value: &'static T) -> Result<File<'_>> {
+        let mode = if T::HAS_STORE { 0o644 } else { 0o444 };
         // SAFETY: `name` is a valid C string, `self` a live securityfs
-        // directory (type invariant) and the file operations are `'static`.
+        // directory (type invariant), the file operations are `'static`, and
+        // so is `value`, which they find in the inode's `i_private`.
         let dentry = from_err_ptr(unsafe {
             bindings::securityfs_create_file(
                 name.as_char_ptr(),
                 mode,
                 self.0.as_ptr(),
-                core::ptr::null_mut(),
+                core::ptr::from_ref(value).cast_mut().cast(),
                 Ops::<T>::build(),
             )
         })?;
@@ -202,21 +231,45 @@ fn parse_input(bytes: &[u8]) -> Result<&str> {
     core::str::from_utf8(bytes).map_err(|_| EINVAL)
 }
 
+/// Shows a [`Value`] with `{}`.
+struct Show<'a, T>(&'a T);
+
+impl<T: Value> fmt::Display for Show<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.show(f)
+    }
+}
+
 struct Ops<T>(PhantomData<T>);
 
-impl<T: TextFile> Ops<T> {
+impl<T: Value> Ops<T> {
+    /// The value of the file `file`.
+    ///
     /// # Safety
     ///
-    /// Called by the VFS as a `read` file operation.
+    /// `file` is an open file made by [`Dir::file`] with a `T`.
+    unsafe fn value<'a>(file: *mut bindings::file) -> &'a T {
+        // SAFETY: an open file has a valid inode, whose `i_private` is the
+        // `&'static T` that `Dir::file` gave `securityfs_create_file()`
+        // (safety requirements).
+        unsafe { &*(*(*file).f_inode).i_private.cast::<T>() }
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFS as the `read` file operation of a file made by
+    /// [`Dir::file`] with a `T`.
     unsafe extern "C" fn read(
-        _file: *mut bindings::file,
+        file: *mut bindings::file,
         ubuf: *mut c_char,
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
+        // SAFETY: the VFS calls this with the open file (safety requirements).
+        let value = unsafe { Self::value(file) };
         let mut text = Text::new();
-        if let Err(e) = T::show(&mut text) {
-            return e.to_errno() as isize;
+        if fmt::write(&mut text, format_args!("{}", Show(value))).is_err() {
+            return EINVAL.to_errno() as isize;
         }
         let bytes = text.as_bytes();
         // SAFETY: `ubuf` is a user buffer of `count` bytes and `ppos` a valid
@@ -234,7 +287,8 @@ impl<T: TextFile> Ops<T> {
 
     /// # Safety
     ///
-    /// Called by the VFS as a `write` file operation.
+    /// Called by the VFS as the `write` file operation of a file made by
+    /// [`Dir::file`] with a `T`.
     unsafe extern "C" fn write(
         file: *mut bindings::file,
         ubuf: *const c_char,
@@ -264,6 +318,8 @@ impl<T: TextFile> Ops<T> {
         if len != count {
             return EFAULT.to_errno() as isize;
         }
+        // SAFETY: the VFS calls this with the open file (safety requirements).
+        let value = unsafe { Self::value(file) };
         // SAFETY: the VFS passes the open file, whose reference it holds
         // during the write; a `fdget_pos()` of the write system call that
         // did not take `f_pos_lock` is on this thread.
@@ -272,7 +328,7 @@ impl<T: TextFile> Ops<T> {
             .get(..len)
             .ok_or(EINVAL)
             .and_then(parse_input)
-            .and_then(|text| T::store(text, &opener))
+            .and_then(|text| value.store(text, &opener))
         {
             Ok(()) => count as isize,
             Err(e) => e.to_errno() as isize,
@@ -281,7 +337,11 @@ impl<T: TextFile> Ops<T> {
 
     const VTABLE: bindings::file_operations = bindings::file_operations {
         read: Some(Self::read),
-        write: if T::WRITABLE { Some(Self::write) } else { None },
+        write: if T::HAS_STORE {
+            Some(Self::write)
+        } else {
+            None
+        },
         llseek: Some(bindings::default_llseek),
         ..pin_init::zeroed()
     };
@@ -297,31 +357,76 @@ mod tests {
     use super::*;
     use core::fmt::Write;
 
-    struct Answer;
+    use crate::sync::atomic::{Atomic, Relaxed};
 
-    impl TextFile for Answer {
-        fn show(out: &mut dyn fmt::Write) -> Result {
-            writeln!(out, "42").map_err(|_| EINVAL)
+    /// A value that is only shown.
+    struct Answer(u32);
+
+    #[vtable]
+    impl Value for Answer {
+        fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            writeln!(f, "{}", self.0)
         }
     }
+
+    static ANSWER: Answer = Answer(42);
 
     #[test]
     fn dropping_removes_what_was_created() -> Result {
         let dir = Dir::create(c"rust_kunit_securityfs", None)?;
-        let file = dir.file::<Answer>(c"answer", 0o444)?;
+        let file = dir.file(c"answer", &ANSWER)?;
         // While they exist, the names are taken.
-        assert!(matches!(dir.file::<Answer>(c"answer", 0o444), Err(e) if e == EEXIST));
+        assert!(matches!(dir.file(c"answer", &ANSWER), Err(e) if e == EEXIST));
         assert!(matches!(Dir::create(c"rust_kunit_securityfs", None), Err(e) if e == EEXIST));
         drop(file);
         drop(dir);
         // Once dropped, they can be made again.
         let dir = Dir::create(c"rust_kunit_securityfs", None)?;
-        dir.file::<Answer>(c"answer", 0o444)?;
-        // Only permission bits.
-        for mode in [0o1000, 0o40644, 0o120777] {
-            assert!(matches!(dir.file::<Answer>(c"bad", mode), Err(e) if e == EINVAL));
-        }
+        dir.file(c"answer", &ANSWER)?;
         Ok(())
+    }
+
+    /// A value that takes writes.
+    struct Settable(Atomic<u32>);
+
+    #[vtable]
+    impl Value for Settable {
+        fn show(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            writeln!(f, "{}", self.0.load(Relaxed))
+        }
+
+        fn store(&self, text: &str, _opener: &Opener<'_>) -> Result {
+            self.0.store(text.parse().map_err(|_| EINVAL)?, Relaxed);
+            Ok(())
+        }
+    }
+
+    static SETTABLE: Settable = Settable(Atomic::new(0));
+
+    /// The permission bits of `file`.
+    fn mode(file: &File<'_>) -> u32 {
+        // SAFETY: the dentry is live (type invariant), and the dentry of a
+        // securityfs file has an inode.
+        u32::from(unsafe { (*(*file.0.as_ptr()).d_inode).i_mode }) & 0o777
+    }
+
+    #[test]
+    fn only_a_value_with_store_is_writable() -> Result {
+        let dir = Dir::create(c"rust_kunit_securityfs_modes", None)?;
+        let ro = dir.file(c"ro", &ANSWER)?;
+        let rw = dir.file(c"rw", &SETTABLE)?;
+        assert_eq!(mode(&ro), 0o444);
+        assert_eq!(mode(&rw), 0o644);
+        assert!(Ops::<Answer>::build().write.is_none());
+        assert!(Ops::<Settable>::build().write.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_value_is_shown_as_its_text() {
+        let mut t = Text::new();
+        assert!(write!(t, "{}", Show(&ANSWER)).is_ok());
+        assert_eq!(t.as_bytes(), b"42\n");
     }
 
     #[test]

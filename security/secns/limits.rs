@@ -5,7 +5,7 @@
 
 use kernel::capability::Capability;
 use kernel::prelude::*;
-use kernel::securityfs::{Dir, Opener, TextFile};
+use kernel::securityfs::{Dir, Opener, Value};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
 /// The deepest a namespace may ever be (the initial namespace has depth 0):
@@ -21,23 +21,73 @@ pub(crate) const DEFAULT_MAXNS: u32 = 4096;
 /// Default of `maxnsdepth`.
 pub(crate) const DEFAULT_MAXNSDEPTH: u32 = DEPTH_MAX;
 
+/// A limit: its value, and the largest value it accepts. Its securityfs
+/// file shows the value and takes a new one through a file opened with
+/// `CAP_MAC_ADMIN`.
+pub(crate) struct Limit {
+    value: Atomic<u32>,
+    max: u32,
+}
+
+impl Limit {
+    const fn new(value: u32, max: u32) -> Self {
+        Self {
+            value: Atomic::new(value),
+            max,
+        }
+    }
+
+    fn get(&self) -> u32 {
+        self.value.load(Relaxed)
+    }
+
+    fn set(&self, value: u32) {
+        self.value.store(value, Relaxed);
+    }
+}
+
+#[vtable]
+impl Value for Limit {
+    fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "{}", self.get())
+    }
+
+    fn store(&self, text: &str, opener: &Opener<'_>) -> Result {
+        if !opener.capable(Capability::MacAdmin) {
+            return Err(EPERM);
+        }
+        self.set(parse_limit(text, self.max)?);
+        Ok(())
+    }
+}
+
 /// Live non-initial namespaces may not exceed this.
-static MAXNS: Atomic<u32> = Atomic::new(DEFAULT_MAXNS);
+static MAXNS: Limit = Limit::new(DEFAULT_MAXNS, MAXNS_MAX);
 
 /// Namespaces deeper than this may not be made.
-static MAXNSDEPTH: Atomic<u32> = Atomic::new(DEFAULT_MAXNSDEPTH);
+static MAXNSDEPTH: Limit = Limit::new(DEFAULT_MAXNSDEPTH, DEPTH_MAX);
 
 /// The number of live non-initial namespaces (pending ones included).
 static COUNT: Atomic<u32> = Atomic::new(0);
 
+/// The read-only securityfs file of the count.
+struct Count;
+
+#[vtable]
+impl Value for Count {
+    fn show(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "{}", count())
+    }
+}
+
 /// Returns the current `maxns`.
 pub(crate) fn maxns() -> u32 {
-    MAXNS.load(Relaxed)
+    MAXNS.get()
 }
 
 /// Returns the current `maxnsdepth`.
 pub(crate) fn maxnsdepth() -> u32 {
-    MAXNSDEPTH.load(Relaxed)
+    MAXNSDEPTH.get()
 }
 
 /// Returns the number of live non-initial namespaces.
@@ -83,9 +133,9 @@ pub(crate) struct TestLimits(u32, u32);
 impl TestLimits {
     /// Sets `maxns` and `maxnsdepth`, remembering the values they replace.
     pub(crate) fn set(maxns: u32, maxnsdepth: u32) -> Self {
-        let saved = Self(MAXNS.load(Relaxed), MAXNSDEPTH.load(Relaxed));
-        MAXNS.store(maxns, Relaxed);
-        MAXNSDEPTH.store(maxnsdepth, Relaxed);
+        let saved = Self(MAXNS.get(), MAXNSDEPTH.get());
+        MAXNS.set(maxns);
+        MAXNSDEPTH.set(maxnsdepth);
         saved
     }
 }
@@ -93,8 +143,8 @@ impl TestLimits {
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 impl Drop for TestLimits {
     fn drop(&mut self) {
-        MAXNS.store(self.0, Relaxed);
-        MAXNSDEPTH.store(self.1, Relaxed);
+        MAXNS.set(self.0);
+        MAXNSDEPTH.set(self.1);
     }
 }
 
@@ -102,12 +152,12 @@ impl Drop for TestLimits {
 /// value out of range is reported and the default kept.
 pub(crate) fn set_from_boot(maxns: u32, maxnsdepth: u32) {
     if maxns <= MAXNS_MAX {
-        MAXNS.store(maxns, Relaxed);
+        MAXNS.set(maxns);
     } else {
         pr_warn!("maxns={maxns} is above {MAXNS_MAX}, using {DEFAULT_MAXNS}\n");
     }
     if maxnsdepth <= DEPTH_MAX {
-        MAXNSDEPTH.store(maxnsdepth, Relaxed);
+        MAXNSDEPTH.set(maxnsdepth);
     } else {
         pr_warn!("maxnsdepth={maxnsdepth} is above {DEPTH_MAX}, using {DEFAULT_MAXNSDEPTH}\n");
     }
@@ -125,67 +175,13 @@ pub(crate) fn parse_limit(text: &str, max: u32) -> Result<u32> {
     }
 }
 
-/// A writable limit: its value and the largest value it accepts.
-trait Limit {
-    fn value() -> &'static Atomic<u32>;
-    const MAX: u32;
-}
-
-struct MaxNs;
-
-impl Limit for MaxNs {
-    fn value() -> &'static Atomic<u32> {
-        &MAXNS
-    }
-
-    const MAX: u32 = MAXNS_MAX;
-}
-
-struct MaxNsDepth;
-
-impl Limit for MaxNsDepth {
-    fn value() -> &'static Atomic<u32> {
-        &MAXNSDEPTH
-    }
-
-    const MAX: u32 = DEPTH_MAX;
-}
-
-/// The securityfs file of the limit `L`: its value, and writes of a new
-/// value through a file opened with `CAP_MAC_ADMIN`.
-struct LimitFile<L>(core::marker::PhantomData<L>);
-
-impl<L: Limit + 'static> TextFile for LimitFile<L> {
-    const WRITABLE: bool = true;
-
-    fn show(out: &mut dyn core::fmt::Write) -> Result {
-        writeln!(out, "{}", L::value().load(Relaxed)).map_err(|_| EINVAL)
-    }
-
-    fn store(text: &str, opener: &Opener<'_>) -> Result {
-        if !opener.capable(Capability::MacAdmin) {
-            return Err(EPERM);
-        }
-        L::value().store(parse_limit(text, L::MAX)?, Relaxed);
-        Ok(())
-    }
-}
-
-struct Count;
-
-impl TextFile for Count {
-    fn show(out: &mut dyn core::fmt::Write) -> Result {
-        writeln!(out, "{}", count()).map_err(|_| EINVAL)
-    }
-}
-
 /// Creates `/sys/kernel/security/secns/` and its files; on error nothing
 /// is left behind.
 pub(crate) fn securityfs_init() -> Result {
     let dir = Dir::create(c"secns", None)?;
-    let maxns = dir.file::<LimitFile<MaxNs>>(c"maxns", 0o644)?;
-    let maxnsdepth = dir.file::<LimitFile<MaxNsDepth>>(c"maxnsdepth", 0o644)?;
-    let count = dir.file::<Count>(c"count", 0o444)?;
+    let maxns = dir.file(c"maxns", &MAXNS)?;
+    let maxnsdepth = dir.file(c"maxnsdepth", &MAXNSDEPTH)?;
+    let count = dir.file(c"count", &Count)?;
     maxns.keep();
     maxnsdepth.keep();
     count.keep();
@@ -225,8 +221,13 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_within_range() {
-        assert!(DEFAULT_MAXNSDEPTH <= DEPTH_MAX);
-        assert!(DEFAULT_MAXNS <= MAXNS_MAX);
+    fn boot_values_out_of_range_leave_the_limits_alone() {
+        let _saved = TestLimits::set(DEFAULT_MAXNS, DEFAULT_MAXNSDEPTH);
+        set_from_boot(MAXNS_MAX + 1, DEPTH_MAX + 1);
+        assert_eq!((maxns(), maxnsdepth()), (DEFAULT_MAXNS, DEFAULT_MAXNSDEPTH));
+        set_from_boot(MAXNS_MAX, DEPTH_MAX);
+        assert_eq!((maxns(), maxnsdepth()), (MAXNS_MAX, DEPTH_MAX));
+        set_from_boot(7, 0);
+        assert_eq!((maxns(), maxnsdepth()), (7, 0));
     }
 }

@@ -60,19 +60,12 @@ impl NewCredential {
     /// Returns a raw pointer to the new credentials.
     ///
     /// They stay valid and unshared for as long as `self` lives.
-    pub fn as_ptr(&self) -> *mut bindings::cred {
+    pub(crate) fn as_ptr(&self) -> *mut bindings::cred {
         self.0.as_ptr()
     }
 }
 
 impl NewCredential {
-    /// The effective user id of the new credentials.
-    pub fn euid(&self) -> crate::task::Kuid {
-        // SAFETY: by the type invariant the credentials are valid and ours;
-        // `Credential` is a transparent wrapper, used only for this call.
-        unsafe { super::Credential::from_ptr(self.0.as_ptr()) }.euid()
-    }
-
     /// Removes `cap` from the effective capabilities of the new credentials,
     /// C `cap_lower(new->cap_effective, cap)`.
     pub fn lower_effective(&mut self, cap: crate::capability::Capability) {
@@ -110,9 +103,6 @@ mod tests {
         let before = current_cred();
         let new = NewCredential::prepare()?;
         assert!(new.as_ptr().cast_const() != before);
-        // SAFETY: `before` is the current task's credentials, alive while
-        // the task runs.
-        assert!(new.euid() == unsafe { super::super::Credential::from_ptr(before) }.euid());
         drop(new);
         assert!(current_cred() == before);
         Ok(())

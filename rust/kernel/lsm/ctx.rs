@@ -13,7 +13,7 @@ use crate::{
 use core::{marker::PhantomData, mem::size_of};
 
 /// The size of the `struct lsm_ctx` header, before the payload.
-pub const HEADER_SIZE: usize = size_of::<bindings::lsm_ctx>();
+const HEADER_SIZE: usize = size_of::<bindings::lsm_ctx>();
 
 /// A checked view of the kernel's copy of a `struct lsm_ctx` that user space
 /// passed to `lsm_set_self_attr(2)`.
@@ -21,12 +21,13 @@ pub const HEADER_SIZE: usize = size_of::<bindings::lsm_ctx>();
 /// # Invariants
 ///
 /// `payload` is the `ctx_len` bytes after the header, and
-/// `HEADER_SIZE + payload.len() <= len <= ` the size of the copy.
+/// `HEADER_SIZE + payload.len() <= len <= ` the size of the copy, where
+/// `len` is the header's total length (checked by [`LsmCtx::parse`], not
+/// kept).
 #[derive(Debug)]
 pub struct LsmCtx<'a> {
     id: u64,
     flags: u64,
-    len: u64,
     payload: &'a [u8],
 }
 
@@ -57,12 +58,7 @@ impl<'a> LsmCtx<'a> {
         }
         let payload = bytes.get(HEADER_SIZE..end).ok_or(EINVAL)?;
         // INVARIANT: checked above.
-        Ok(Self {
-            id,
-            flags,
-            len,
-            payload,
-        })
+        Ok(Self { id, flags, payload })
     }
 
     /// Makes the view of the copy the `setselfattr` hook gets.
@@ -86,11 +82,6 @@ impl<'a> LsmCtx<'a> {
     /// The context's flags (their meaning is the LSM's).
     pub fn flags(&self) -> u64 {
         self.flags
-    }
-
-    /// The context's total length (`len`), header included.
-    pub fn total_len(&self) -> u64 {
-        self.len
     }
 
     /// The payload (`ctx`, `ctx_len` bytes).
@@ -229,7 +220,6 @@ mod tests {
         let c = LsmCtx::parse(&b)?;
         assert_eq!(c.id(), 114);
         assert_eq!(c.flags(), 0x5a);
-        assert_eq!(c.total_len(), 40);
         assert_eq!(c.payload(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         Ok(())
     }
