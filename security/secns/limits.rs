@@ -124,27 +124,25 @@ pub(crate) fn reserve(depth: u32) -> Result<Reservation> {
     }
 }
 
-/// Both limits set for a KUnit test, and put back when dropped, however
-/// the test ends.
+/// Both limits set for a KUnit test, and put back when dropped or, if the
+/// test fails first, when KUnit cleans up after it.
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
-pub(crate) struct TestLimits(u32, u32);
+pub(crate) struct TestLimits {
+    _cleanup: kernel::kunit::Cleanup,
+}
 
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 impl TestLimits {
     /// Sets `maxns` and `maxnsdepth`, remembering the values they replace.
-    pub(crate) fn set(maxns: u32, maxnsdepth: u32) -> Self {
-        let saved = Self(MAXNS.get(), MAXNSDEPTH.get());
+    pub(crate) fn set(maxns: u32, maxnsdepth: u32) -> Result<Self> {
+        let saved = (MAXNS.get(), MAXNSDEPTH.get());
         MAXNS.set(maxns);
         MAXNSDEPTH.set(maxnsdepth);
-        saved
-    }
-}
-
-#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
-impl Drop for TestLimits {
-    fn drop(&mut self) {
-        MAXNS.set(self.0);
-        MAXNSDEPTH.set(self.1);
+        kernel::kunit::Cleanup::new(saved, |(maxns, maxnsdepth)| {
+            MAXNS.set(maxns);
+            MAXNSDEPTH.set(maxnsdepth);
+        })
+        .map(|c| Self { _cleanup: c })
     }
 }
 
@@ -221,13 +219,14 @@ mod tests {
     }
 
     #[test]
-    fn boot_values_out_of_range_leave_the_limits_alone() {
-        let _saved = TestLimits::set(DEFAULT_MAXNS, DEFAULT_MAXNSDEPTH);
+    fn boot_values_out_of_range_leave_the_limits_alone() -> Result {
+        let _saved = TestLimits::set(DEFAULT_MAXNS, DEFAULT_MAXNSDEPTH)?;
         set_from_boot(MAXNS_MAX + 1, DEPTH_MAX + 1);
         assert_eq!((maxns(), maxnsdepth()), (DEFAULT_MAXNS, DEFAULT_MAXNSDEPTH));
         set_from_boot(MAXNS_MAX, DEPTH_MAX);
         assert_eq!((maxns(), maxnsdepth()), (MAXNS_MAX, DEPTH_MAX));
         set_from_boot(7, 0);
         assert_eq!((maxns(), maxnsdepth()), (7, 0));
+        Ok(())
     }
 }

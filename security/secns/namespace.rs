@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn exactly_maxns_namespaces_fit() -> Result {
         let base = limits::count();
-        let _limits = TestLimits::set(base + 3, limits::DEPTH_MAX);
+        let _limits = TestLimits::set(base + 3, limits::DEPTH_MAX)?;
         let root = root()?;
         let mut kept = KVec::new();
         for _ in 0..3 {
@@ -114,7 +114,7 @@ mod tests {
         assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         // Lowering the limit below the count refuses new ones, keeps the rest.
-        let _lowered = TestLimits::set(base + 1, limits::DEPTH_MAX);
+        let _lowered = TestLimits::set(base + 1, limits::DEPTH_MAX)?;
         assert!(matches!(new_child(&root), Err(e) if e == ENOSPC));
         assert_eq!(limits::count(), base + 3);
         drop(kept);
@@ -126,7 +126,7 @@ mod tests {
     #[test]
     fn depth_maxnsdepth_fits_and_deeper_fails() -> Result {
         let base = limits::count();
-        let _limits = TestLimits::set(limits::maxns(), 2);
+        let _limits = TestLimits::set(limits::maxns(), 2)?;
         let root = root()?;
         let one = new_child(&root)?.approve()?;
         let two = new_child(&one)?.approve()?;
@@ -161,7 +161,7 @@ mod tests {
         // process context (the hook sleeps, which would be a bug in the
         // RCU callback that frees the credentials).
         let frees = crate::test_lsm::PROBE.frees.load(Relaxed);
-        let _sleepy = crate::test_lsm::SleepInFree::arm();
+        let _sleepy = crate::test_lsm::SleepInFree::arm()?;
         drop(new);
         wait_for_frees()?;
         assert_eq!(limits::count(), base);
@@ -184,7 +184,7 @@ mod tests {
 
         let base = limits::count();
         let max = base + 3;
-        let _limits = TestLimits::set(max, limits::DEPTH_MAX);
+        let _limits = TestLimits::set(max, limits::DEPTH_MAX)?;
         let root = root()?;
         let done = kernel::sync::Arc::pin_init(Completion::new(), GFP_KERNEL)?;
         LEFT.store(WORKERS, Relaxed);

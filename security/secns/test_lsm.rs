@@ -15,6 +15,7 @@
 
 use kernel::capability::{Capability, UserNamespace};
 use kernel::cred::Credential;
+use kernel::kunit::Cleanup;
 use kernel::lsm::{Lsm, SecNs, SecNsBlob};
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
@@ -71,26 +72,26 @@ pub(crate) fn active() -> bool {
     ACTIVE.load(Relaxed)
 }
 
-/// Makes `secns_test` refuse one phase with `err` until dropped.
-pub(crate) struct Veto(&'static Atomic<i32>);
+/// Makes `secns_test` refuse one phase with `err` until dropped (or the
+/// test ends: see [`Cleanup`]).
+pub(crate) struct Veto {
+    _cleanup: Cleanup,
+}
 
 impl Veto {
+    fn arm(veto: &'static Atomic<i32>, err: Error) -> Result<Self> {
+        veto.store(err.to_errno(), Relaxed);
+        Cleanup::new(veto, |veto| veto.store(0, Relaxed)).map(|c| Self { _cleanup: c })
+    }
+
     /// Refuses `task_secns_init`.
-    pub(crate) fn init(err: Error) -> Self {
-        PROBE.veto_init.store(err.to_errno(), Relaxed);
-        Self(&PROBE.veto_init)
+    pub(crate) fn init(err: Error) -> Result<Self> {
+        Self::arm(&PROBE.veto_init, err)
     }
 
     /// Refuses `task_secns_unshare`.
-    pub(crate) fn unshare(err: Error) -> Self {
-        PROBE.veto_unshare.store(err.to_errno(), Relaxed);
-        Self(&PROBE.veto_unshare)
-    }
-}
-
-impl Drop for Veto {
-    fn drop(&mut self) {
-        self.0.store(0, Relaxed);
+    pub(crate) fn unshare(err: Error) -> Result<Self> {
+        Self::arm(&PROBE.veto_unshare, err)
     }
 }
 
@@ -99,15 +100,18 @@ static CAPS_OF: Atomic<usize> = Atomic::new(0);
 /// The `CAP_MAC_ADMIN` checks of that task.
 static CAPS: Atomic<u32> = Atomic::new(0);
 
-/// Counts the `CAP_MAC_ADMIN` checks of the current task until dropped.
-pub(crate) struct CountCaps(());
+/// Counts the `CAP_MAC_ADMIN` checks of the current task until dropped (or
+/// the test ends).
+pub(crate) struct CountCaps {
+    _cleanup: Cleanup,
+}
 
 impl CountCaps {
     /// Starts counting from 0.
-    pub(crate) fn arm() -> Self {
+    pub(crate) fn arm() -> Result<Self> {
         CAPS.store(0, Relaxed);
         CAPS_OF.store(Task::current_raw() as usize, Relaxed);
-        Self(())
+        Cleanup::new((), |()| CAPS_OF.store(0, Relaxed)).map(|c| Self { _cleanup: c })
     }
 
     /// The checks so far.
@@ -116,31 +120,21 @@ impl CountCaps {
     }
 }
 
-impl Drop for CountCaps {
-    fn drop(&mut self) {
-        CAPS_OF.store(0, Relaxed);
-    }
-}
-
 /// Whether `secns_free` sleeps.
 static SLEEP_IN_FREE: Atomic<bool> = Atomic::new(false);
 
-/// Makes `secns_free` sleep until dropped: in a context that cannot sleep,
-/// that is a kernel BUG report.
-pub(crate) struct SleepInFree(());
+/// Makes `secns_free` sleep until dropped (or the test ends): in a context
+/// that cannot sleep, that is a kernel BUG report.
+pub(crate) struct SleepInFree {
+    _cleanup: Cleanup,
+}
 
 impl SleepInFree {
     /// Starts sleeping, and counting, from 0.
-    pub(crate) fn arm() -> Self {
+    pub(crate) fn arm() -> Result<Self> {
         PROBE.slept_in_free.store(0, Relaxed);
         SLEEP_IN_FREE.store(true, Relaxed);
-        Self(())
-    }
-}
-
-impl Drop for SleepInFree {
-    fn drop(&mut self) {
-        SLEEP_IN_FREE.store(false, Relaxed);
+        Cleanup::new((), |()| SLEEP_IN_FREE.store(false, Relaxed)).map(|c| Self { _cleanup: c })
     }
 }
 

@@ -318,7 +318,7 @@ mod tests {
     fn the_depth_limit_is_enospc() -> Result {
         let base = limits::count();
         let _restore = Restore::save()?;
-        let _limits = TestLimits::set(limits::maxns(), 1);
+        let _limits = TestLimits::set(limits::maxns(), 1)?;
         unshare(0)?;
         assert_eq!(info_now()?.depth, 1);
         assert_eq!(init(0), Err(ENOSPC));
@@ -335,10 +335,10 @@ mod tests {
     fn the_count_limit_is_enospc() -> Result {
         let base = limits::count();
         let _restore = Restore::save()?;
-        let _limits = TestLimits::set(base + 1, limits::maxnsdepth());
+        let _limits = TestLimits::set(base + 1, limits::maxnsdepth())?;
         init(0)?;
         init(ABORT)?;
-        let _limits = TestLimits::set(base, limits::maxnsdepth());
+        let _limits = TestLimits::set(base, limits::maxnsdepth())?;
         assert_eq!(init(0), Err(ENOSPC));
         assert_eq!(unshare(0), Err(ENOSPC));
         wait_for_frees()?;
@@ -391,7 +391,7 @@ mod tests {
         let base = limits::count();
         let (inits, unshares) = (PROBE.inits.load(Relaxed), PROBE.unshares.load(Relaxed));
         let frees = PROBE.frees.load(Relaxed);
-        let veto = Veto::init(ECONNREFUSED);
+        let veto = Veto::init(ECONNREFUSED)?;
         assert_eq!(init(0), Err(ECONNREFUSED));
         // A one-shot unshare whose first phase is refused stops there.
         assert_eq!(unshare(0), Err(ECONNREFUSED));
@@ -415,7 +415,7 @@ mod tests {
         let _restore = Restore::save()?;
         init(0)?;
         let pending = info_now()?.pending_id;
-        let veto = Veto::unshare(EXDEV);
+        let veto = Veto::unshare(EXDEV)?;
         assert_eq!(unshare(0), Err(EXDEV));
         let i = info_now()?;
         assert_eq!((i.id, i.pending_id), (0, pending));
@@ -437,7 +437,7 @@ mod tests {
         }
         let base = limits::count();
         let (inits, frees) = (PROBE.inits.load(Relaxed), PROBE.frees.load(Relaxed));
-        let _veto = Veto::unshare(EXDEV);
+        let _veto = Veto::unshare(EXDEV)?;
         assert_eq!(unshare(0), Err(EXDEV));
         // Both phases were asked, and the namespace approved by the first
         // one freed.
@@ -457,7 +457,7 @@ mod tests {
         }
         let base = limits::count();
         let _restore = Restore::save()?;
-        let caps = CountCaps::arm();
+        let caps = CountCaps::arm()?;
         init(0)?;
         assert_eq!(caps.count(), 1);
         unshare(0)?;
@@ -500,7 +500,7 @@ mod tests {
         assert_eq!(PROBE.ns_drops.load(Relaxed), drops + 1);
         // One that the LSM itself refuses: its value was made before it
         // was asked, and is dropped all the same.
-        let veto = Veto::init(EACCES);
+        let veto = Veto::init(EACCES)?;
         assert_eq!(init(0), Err(EACCES));
         drop(veto);
         wait_for_frees()?;
