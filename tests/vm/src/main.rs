@@ -12,17 +12,21 @@
 //!   secns boot parameters (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
 //!   of their own (lockdown cannot be lowered again);
-//! - `stress`: the stress and fuzz runs, for the stress kernel;
+//! - `stress`: the stress, fuzz and fault-injection runs, for the checker
+//!   kernel;
 //! - `fuzz`: the long fuzz run of `make fuzz` (`FUZZ_CALLS`, `FUZZ_SECONDS`,
 //!   `FUZZ_SEED` from the environment);
 //! - `--pending-none`: exit 0 if the caller has no pending namespace (what
 //!   a program finds after `execve`);
+//! - `--exec-probe`: what an execve under fault injection finds (see
+//!   `faults.rs`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
 //!   CAP_MAC_ADMIN.
 
 mod cli;
+mod faults;
 mod fuzz;
 mod stress;
 mod sys;
@@ -38,12 +42,13 @@ fn main() -> ExitCode {
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
-        Some("stress") => stress::TESTS.to_vec(),
+        Some("stress") => [stress::RUNS, faults::TESTS, &[stress::SCAN]].concat(),
         Some("fuzz") => vec![tap::Test {
             name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
             run: || fuzz::run(1_000_000, 3600),
         }],
         Some("--pending-none") => return fuzz::pending_none(),
+        Some("--exec-probe") => return faults::exec_probe(),
         Some("--info") => return unshare::print_info(),
         Some(other) => {
             eprintln!("secns-vmtest: unknown argument {other:?}");

@@ -9,7 +9,8 @@ use crate::sys::{read_secns_file as read_u64, write_limit};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
 
-pub const TESTS: &[Test] = &[
+/// The runs; `faults::TESTS` come after them, and [`SCAN`] last.
+pub const RUNS: &[Test] = &[
     Test {
         name: "kmemleak is on and its earlier reports are cleared",
         run: kmemleak_clear,
@@ -22,11 +23,13 @@ pub const TESTS: &[Test] = &[
         name: "fuzz: 20000 calls, mostly well-formed, one field mutated, from forking, exec'ing, killed processes",
         run: || crate::fuzz::run(20_000, 600),
     },
-    Test {
-        name: "kmemleak finds no leak after the runs",
-        run: kmemleak_scan,
-    },
 ];
+
+/// The kmemleak scan after everything.
+pub const SCAN: Test = Test {
+    name: "kmemleak finds no leak after the runs",
+    run: kmemleak_scan,
+};
 
 /// xorshift64*: reproducible randomness from a printed seed.
 pub struct Rng(u64);
