@@ -43,7 +43,7 @@ VM_INPUTS     := $(INITRAMFS) tests/run-vm $(H)/tap-summary $(H)/lib.sh
 CHECK_STEPS := provision source overlay cargo lint series-apply kernel rustdoc userspace vmtest \
 	checker kunit stress
 
-.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz clean distclean
+.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz kcsan clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
@@ -68,6 +68,7 @@ help:
 	@echo 'More:'
 	@echo '  series        the postable patch series (cover letter, patches, Cc:), signed off by you'
 	@echo '  fuzz          the checker kernel fuzzed with FUZZ_CALLS calls (default 1000000) in FUZZ_SECONDS'
+	@echo '  kcsan         a KCSAN kernel (tests/kcsan.config): its KUnit tests and the concurrency runs'
 	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
 	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 30 min)'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
@@ -154,6 +155,16 @@ fuzz: checker userspace
 	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000})" \
 	$(CHECKER) $(STEP) fuzz $(H)/stress fuzz
 
+# The KCSAN kernel: KCSAN excludes KASAN, so it is a third build.
+KCSAN := SECNS_BUILD=$(SECNS_CACHE)/build-kcsan SECNS_LOGS=$(LOGS)/kcsan \
+	SECNS_KCONFIG_EXTRA="security/secns/.kunitconfig tests/kcsan.config"
+
+kcsan: overlay userspace
+	@STEP_WHAT="the KCSAN kernel" $(KCSAN) $(STEP) kcsan-kernel $(H)/build-kernel
+	@STEP_WHAT="its KUnit tests" $(KCSAN) $(STEP) kcsan-kunit $(H)/run-kunit exec
+	@STEP_WHAT="its concurrency runs (random operations, interleavings, fuzz)" \
+		$(KCSAN) $(STEP) kcsan-vm $(H)/stress kcsan
+
 run: kernel userspace
 	@echo '==> run        booting the secns kernel (QEMU, serial console)'
 	@tests/run-vm demo
@@ -167,7 +178,8 @@ series-check: source userspace
 		$(STEP) series-check $(H)/series-check
 
 clean:
-	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/series $(SECNS_CACHE)/done
+	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/build-kcsan \
+		$(SECNS_CACHE)/series $(SECNS_CACHE)/done
 
 distclean:
 	rm -rf $(SECNS_CACHE)

@@ -297,24 +297,6 @@ mod tests {
     }
 
     #[test]
-    fn without_cap_mac_admin_init_and_unshare_are_eperm_but_abort_works() -> Result {
-        let base = limits::count();
-        let _restore = Restore::save()?;
-        init(0)?;
-        let mut new = NewCredential::prepare()?;
-        new.lower_effective(Capability::MacAdmin);
-        new.commit();
-        assert_eq!(init(0), Err(EPERM));
-        assert_eq!(unshare(0), Err(EPERM));
-        // The namespace is still pending, and the caller may drop it.
-        assert!(info_now()?.pending_id > 0);
-        init(ABORT)?;
-        wait_for_frees()?;
-        assert_eq!(limits::count(), base);
-        Ok(())
-    }
-
-    #[test]
     fn the_depth_limit_is_enospc() -> Result {
         let base = limits::count();
         let _restore = Restore::save()?;

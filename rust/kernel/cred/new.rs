@@ -65,18 +65,6 @@ impl NewCredential {
     }
 }
 
-impl NewCredential {
-    /// Removes `cap` from the effective capabilities of the new credentials,
-    /// C `cap_lower(new->cap_effective, cap)`.
-    pub fn lower_effective(&mut self, cap: crate::capability::Capability) {
-        // `as_raw` is below `CAP_LAST_CAP`, so the shift does not overflow.
-        let bit = 1u64 << cap.as_raw();
-        // SAFETY: by the type invariant the credentials are valid, and ours
-        // alone until committed; `self` is borrowed mutably.
-        unsafe { (*self.0.as_ptr()).cap_effective.val &= !bit };
-    }
-}
-
 impl Drop for NewCredential {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the credentials are ours, neither
@@ -105,19 +93,6 @@ mod tests {
         assert!(new.as_ptr().cast_const() != before);
         drop(new);
         assert!(current_cred() == before);
-        Ok(())
-    }
-
-    #[test]
-    fn lowering_a_capability_removes_it_once_committed() -> Result {
-        use crate::capability::{capable, Capability};
-        // KUnit cases run in kernel threads with every capability.
-        assert!(capable(Capability::MacAdmin));
-        let mut new = NewCredential::prepare()?;
-        new.lower_effective(Capability::MacAdmin);
-        new.commit();
-        assert!(!capable(Capability::MacAdmin));
-        assert!(capable(Capability::SysAdmin));
         Ok(())
     }
 

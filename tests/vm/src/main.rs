@@ -14,6 +14,8 @@
 //!   of their own (lockdown cannot be lowered again);
 //! - `stress`: the stress, fuzz and fault-injection runs, for the checker
 //!   kernel;
+//! - `kcsan`: the concurrency runs, for the KCSAN kernel (no kmemleak, no
+//!   fault injection there);
 //! - `fuzz`: the long fuzz run of `make fuzz` (`FUZZ_CALLS`, `FUZZ_SECONDS`,
 //!   `FUZZ_SEED` from the environment);
 //! - `--pending-none`: exit 0 if the caller has no pending namespace (what
@@ -28,6 +30,7 @@
 mod cli;
 mod faults;
 mod fuzz;
+mod interleave;
 mod stress;
 mod sys;
 mod tap;
@@ -42,7 +45,14 @@ fn main() -> ExitCode {
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
-        Some("stress") => [stress::RUNS, faults::TESTS, &[stress::SCAN]].concat(),
+        Some("stress") => [
+            stress::RUNS,
+            interleave::TESTS,
+            faults::TESTS,
+            &[stress::SCAN],
+        ]
+        .concat(),
+        Some("kcsan") => [&[stress::BASELINE], stress::CONCURRENT, interleave::TESTS].concat(),
         Some("fuzz") => vec![tap::Test {
             name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
             run: || fuzz::run(1_000_000, 3600),

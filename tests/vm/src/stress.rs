@@ -15,6 +15,18 @@ pub const RUNS: &[Test] = &[
         name: "kmemleak is on and its earlier reports are cleared",
         run: kmemleak_clear,
     },
+    CONCURRENT[0],
+    CONCURRENT[1],
+];
+
+/// The count before the runs, for a kernel without kmemleak (KCSAN).
+pub const BASELINE: Test = Test {
+    name: "the count before the runs is read",
+    run: record_base,
+};
+
+/// The runs of several processes at once (also the KCSAN kernel's).
+pub const CONCURRENT: &[Test] = &[
     Test {
         name: "stress: 6 processes x 300 random operations racing limit changes",
         run: random_operations,
@@ -105,8 +117,21 @@ fn wait_all(pids: Vec<libc::pid_t>) -> u64 {
 /// The count before the runs: every run ends with the count back there.
 static BASE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-fn kmemleak_clear() -> Outcome {
+/// The count before the runs, once the count is back there (a run ends
+/// with its last namespaces freed after an RCU grace period).
+pub fn settled_base() -> Result<u64, String> {
+    let base = BASE.load(std::sync::atomic::Ordering::Relaxed);
+    back_to(base)?;
+    Ok(base)
+}
+
+fn record_base() -> Outcome {
     BASE.store(read_u64("count")?, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+fn kmemleak_clear() -> Outcome {
+    record_base()?;
     if !std::path::Path::new(KMEMLEAK).exists() {
         std::fs::create_dir_all("/sys/kernel/debug").map_err(|e| e.to_string())?;
         let c = |s: &str| std::ffi::CString::new(s).unwrap_or_default();
