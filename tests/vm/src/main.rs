@@ -53,10 +53,14 @@ fn main() -> ExitCode {
         ]
         .concat(),
         Some("kcsan") => [&[stress::BASELINE], stress::CONCURRENT, interleave::TESTS].concat(),
-        Some("fuzz") => vec![tap::Test {
-            name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
-            run: || fuzz::run(1_000_000, 3600),
-        }],
+        Some("fuzz") => vec![
+            stress::CLEAR,
+            tap::Test {
+                name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
+                run: || fuzz::run(1_000_000, 3600),
+            },
+            stress::SCAN,
+        ],
         Some("--pending-none") => return fuzz::pending_none(),
         Some("--exec-probe") => return faults::exec_probe(),
         Some("--info") => return unshare::print_info(),

@@ -10,14 +10,13 @@ use crate::tap::{check, Outcome, Test};
 use std::io::Write;
 
 /// The runs; `faults::TESTS` come after them, and [`SCAN`] last.
-pub const RUNS: &[Test] = &[
-    Test {
-        name: "kmemleak is on and its earlier reports are cleared",
-        run: kmemleak_clear,
-    },
-    CONCURRENT[0],
-    CONCURRENT[1],
-];
+pub const RUNS: &[Test] = &[CLEAR, CONCURRENT[0], CONCURRENT[1]];
+
+/// kmemleak on, and the count before the runs recorded.
+pub const CLEAR: Test = Test {
+    name: "kmemleak is on and its earlier reports are cleared",
+    run: kmemleak_clear,
+};
 
 /// The count before the runs, for a kernel without kmemleak (KCSAN).
 pub const BASELINE: Test = Test {
