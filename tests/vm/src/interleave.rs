@@ -265,15 +265,7 @@ fn concurrent_limit_writes() -> Outcome {
     for _ in 0..500 {
         highest = highest.max(sys::count()?);
     }
-    let mut failed = 0;
-    for pid in pids {
-        let mut st = 0;
-        // SAFETY: `st` is writable.
-        unsafe { libc::waitpid(pid, &mut st, 0) };
-        if !(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0) {
-            failed += 1;
-        }
-    }
+    let failed = crate::stress::wait_all(pids);
     check(failed == 0, || {
         format!("{failed} of the 8 processes failed")
     })?;

@@ -100,7 +100,7 @@ fn spawn(jobs: &[Job]) -> Result<Vec<libc::pid_t>, String> {
 }
 
 /// Waits for `pids`; returns how many failed.
-fn wait_all(pids: Vec<libc::pid_t>) -> u64 {
+pub fn wait_all(pids: Vec<libc::pid_t>) -> u64 {
     let mut failed = 0;
     for pid in pids {
         let mut status = 0;
