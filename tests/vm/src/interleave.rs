@@ -1,7 +1,8 @@
 //! Interleavings that users create, for the checker kernel (`stress`): many
 //! live namespaces at once, a task killed while its namespace is being set
-//! up, a setuid program executed with a namespace pending, and the limits
-//! written by several processes at once while namespaces are made.
+//! up, a setuid program executed with a namespace pending, threads created
+//! while their process enters a namespace, and the limits written by several
+//! processes at once while namespaces are made.
 
 use crate::stress::Rng;
 use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT};
@@ -21,6 +22,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "a setuid program executed with a namespace pending finds none, the count back",
         run: setuid_exec,
+    },
+    Test {
+        name: "threads come and go while their process calls UNSHARE: it enters only alone",
+        run: threads_racing_unshare,
     },
     Test {
         name: "4 processes write maxns and maxnsdepth while 4 make namespaces: never above the highest maxns",
@@ -201,6 +206,157 @@ fn setuid_exec() -> Outcome {
         format!("the setuid program found a pending namespace or failed (status {st:#x})")
     })?;
     sys::count_back_to(base, Duration::from_secs(10))
+}
+
+/// The namespace the racing process entered, 0 before it did.
+static ENTERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Threads found in their old namespace after their process entered a new one.
+static STRAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Run by every racing thread as it ends: if its process has entered a
+/// namespace and this thread is still in the old one, then the thread (or
+/// the thread that made it) lived through a successful `UNSHARE`.
+fn stray_check() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let Ok(mine) = sys::secns_info() else {
+        STRAYS.fetch_add(1, SeqCst);
+        return;
+    };
+    let entered = ENTERED.load(SeqCst);
+    if entered != 0 && mine.id != entered {
+        STRAYS.fetch_add(1, SeqCst);
+    }
+}
+
+/// One round, in a process of its own: INIT, then threads that each make
+/// a thread and end unjoined, while the process calls `UNSHARE` until it
+/// succeeds. Returns how many calls were refused first.
+fn race_round(threads: u64) -> Result<u64, String> {
+    use std::sync::atomic::Ordering::SeqCst;
+    sys::secns_set(LSM_ATTR_UNSHARE_INIT, None).map_err(|e| format!("INIT: errno {e}"))?;
+    let pending = sys::secns_info()?.pending_id;
+    for _ in 0..threads {
+        std::thread::spawn(|| {
+            std::thread::spawn(stray_check);
+            stray_check();
+        });
+    }
+    let mut refused = 0;
+    loop {
+        match sys::secns_set(LSM_ATTR_UNSHARE, None) {
+            Ok(()) => break,
+            Err(libc::EINVAL) if refused < 100_000 => refused += 1,
+            Err(e) => return Err(format!("UNSHARE after {refused} refusals: errno {e}")),
+        }
+        if refused % 64 == 0 {
+            let now = sys::secns_info()?.pending_id;
+            check(now == pending, || {
+                format!("pending {now} after a refused UNSHARE, was {pending}")
+            })?;
+        }
+        std::thread::yield_now();
+    }
+    let info = sys::secns_info()?;
+    ENTERED.store(info.id, SeqCst);
+    check(info.id == pending && info.pending_id == 0, || {
+        format!(
+            "entered {} (pending {}), expected {pending}",
+            info.id, info.pending_id
+        )
+    })?;
+    // A thread made now is made in the new namespace.
+    std::thread::spawn(stray_check)
+        .join()
+        .map_err(|_| "a thread panicked".to_string())?;
+    sys::wait_single_threaded();
+    let strays = STRAYS.load(SeqCst);
+    check(strays == 0, || {
+        format!("{strays} threads in the old namespace after UNSHARE succeeded")
+    })?;
+    Ok(refused)
+}
+
+/// Forks a process per round, so each round starts at the same depth.
+fn racer(seed: u64) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let (mut refused, mut raced) = (0, 0);
+    for round in 0..60 {
+        let threads = 1 + rng.below(3);
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for two descriptors.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            return Err(format!("pipe: errno {}", sys::errno()));
+        }
+        let _ = std::io::stdout().flush();
+        // SAFETY: single-threaded here; the child leaves with `_exit`.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(format!("fork: errno {}", sys::errno()));
+        }
+        if pid == 0 {
+            let r = race_round(threads);
+            let msg = match &r {
+                Ok(n) => format!("+{n}"),
+                Err(e) => format!("-round {round}: {e}"),
+            };
+            // SAFETY: the write end is the child's; ends the child.
+            unsafe {
+                libc::write(fds[1], msg.as_ptr().cast(), msg.len());
+                libc::_exit(0)
+            }
+        }
+        // SAFETY: the read end is ours; the write end is the child's.
+        let mut input = unsafe {
+            libc::close(fds[1]);
+            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0])
+        };
+        let mut msg = String::new();
+        let read = input.read_to_string(&mut msg);
+        let failed = crate::stress::wait_all(vec![pid]);
+        if read.is_err() || failed != 0 {
+            return Err(format!("round {round}: the child died"));
+        }
+        match msg.strip_prefix('+').map(str::parse::<u64>) {
+            Some(Ok(n)) => {
+                refused += n;
+                raced += u64::from(n > 0);
+            }
+            _ => return Err(msg.trim_start_matches('-').to_string()),
+        }
+    }
+    println!("#   racer {seed}: {raced} of 60 rounds raced, {refused} UNSHAREs refused");
+    Ok(())
+}
+
+fn threads_racing_unshare() -> Outcome {
+    let base = crate::stress::settled_base()?;
+    let mut pids = Vec::new();
+    for i in 0..2u64 {
+        let _ = std::io::stdout().flush();
+        // SAFETY: single-threaded here; the child leaves with `_exit`.
+        match unsafe { libc::fork() } {
+            -1 => {
+                kill_all(&pids);
+                return Err(format!("fork: errno {}", sys::errno()));
+            }
+            0 => {
+                let code = match racer(0x3e + i) {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        println!("#   racer {i}: {e}");
+                        1
+                    }
+                };
+                let _ = std::io::stdout().flush();
+                // SAFETY: ends the child.
+                unsafe { libc::_exit(code) }
+            }
+            pid => pids.push(pid),
+        }
+    }
+    let failed = crate::stress::wait_all(pids);
+    check(failed == 0, || format!("{failed} of the 2 racers failed"))?;
+    sys::count_back_to(base, Duration::from_secs(20))
 }
 
 /// The highest `maxns` the writers may set, above the base count.
