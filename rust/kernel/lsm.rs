@@ -100,6 +100,11 @@ pub trait Lsm: Sized + 'static {
         Ok(())
     }
 
+    /// The `LSM_ATTR_*` attributes [`Lsm::getselfattr`] reports. The LSM
+    /// framework asks for these only; empty (the default) means "ask for
+    /// every attribute".
+    const SELF_ATTRS: &'static [u32] = &[];
+
     /// The `getselfattr` hook: `lsm_get_self_attr(2)` asking for `attr`.
     ///
     /// Write the LSM's answer with `out`; `EOPNOTSUPP` means "nothing to
@@ -195,11 +200,23 @@ unsafe impl Sync for LsmId {}
 
 impl LsmId {
     /// Makes the id of the LSM called `name`, with number `id` (an
-    /// `LSM_ID_*` value of `include/uapi/linux/lsm.h`).
-    pub const fn new(name: &'static CStr, id: u64) -> Self {
+    /// `LSM_ID_*` value of `include/uapi/linux/lsm.h`), which reports the
+    /// `LSM_ATTR_*` attributes `attrs` (empty: it does not say).
+    pub const fn new(name: &'static CStr, id: u64, attrs: &[u32]) -> Self {
+        let first = bindings::LSM_ATTR_CURRENT;
+        let mut bits = 0u64;
+        let mut i = 0;
+        while i < attrs.len() {
+            // C's `LSM_ATTR_BIT()`: values without a bit are left out.
+            if attrs[i] >= first && attrs[i] - first < u64::BITS {
+                bits |= 1 << (attrs[i] - first);
+            }
+            i += 1;
+        }
         Self(bindings::lsm_id {
             name: as_char_ptr_in_const_context(name),
             id,
+            attrs: bits,
         })
     }
 
@@ -440,8 +457,11 @@ macro_rules! define_lsm {
         id: $id:expr $(,)?
     ) => {
         const _: () = {
-            static __LSM_ID: $crate::lsm::LsmId =
-                $crate::lsm::LsmId::new($crate::c_str!($name), $id);
+            static __LSM_ID: $crate::lsm::LsmId = $crate::lsm::LsmId::new(
+                $crate::c_str!($name),
+                $id,
+                <$lsm as $crate::lsm::Lsm>::SELF_ATTRS,
+            );
             #[link_section = ".data..ro_after_init"]
             static __LSM_BLOBS: $crate::lsm::BlobSizes = $crate::lsm::BlobSizes::new::<$lsm>();
             #[link_section = ".data..ro_after_init"]
@@ -489,5 +509,22 @@ pub(crate) fn ret(res: Result) -> c_int {
     match res {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
+    }
+}
+
+#[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
+#[macros::kunit_tests(rust_kernel_lsm_id)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attrs_are_the_bits_of_c_lsm_attr_bit() {
+        let first = bindings::LSM_ATTR_CURRENT;
+        let id = LsmId::new(c"t", 1, &[first, first + 6, first + 63]);
+        assert_eq!(id.0.attrs, 1 | 1 << 6 | 1 << 63);
+        // Values without a bit, below and beyond the 64 of the mask.
+        let none = LsmId::new(c"t", 1, &[0, first - 1, first + 64, u32::MAX]);
+        assert_eq!(none.0.attrs, 0);
+        assert_eq!(LsmId::new(c"t", 1, &[]).0.attrs, 0);
     }
 }

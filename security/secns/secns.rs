@@ -79,6 +79,10 @@ impl Lsm for Secns {
         limits::securityfs_init()
     }
 
+    /// The framework asks secns for the one attribute it reports; every
+    /// other `lsm_get_self_attr(2)` costs nothing more with secns.
+    const SELF_ATTRS: &'static [u32] = &[bindings::LSM_ATTR_UNSHARE];
+
     fn getselfattr(attr: u32, out: &mut CtxWriter<'_>) -> Result {
         getselfattr(Attr::from_raw(attr), out)
     }
