@@ -43,7 +43,7 @@ VM_INPUTS     := $(INITRAMFS) tests/run-vm $(H)/tap-summary $(H)/lib.sh
 CHECK_STEPS := provision source overlay cargo lint series-apply kernel rustdoc userspace vmtest \
 	checker kunit stress
 
-.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz kcsan clean distclean
+.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz kcsan bench clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
@@ -69,6 +69,8 @@ help:
 	@echo '  series        the postable patch series (cover letter, patches, Cc:), signed off by you'
 	@echo '  fuzz          the checker kernel fuzzed with FUZZ_CALLS calls (default 1000000) in FUZZ_SECONDS'
 	@echo '  kcsan         a KCSAN kernel (tests/kcsan.config): its KUnit tests and the concurrency runs'
+	@echo '  bench         what secns costs: a kernel without debugging options (bench/bench.config)'
+	@echo '                booted with and without secns under QEMU -icount; DESIGN 7 goals PASS/FAIL'
 	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
 	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 30 min)'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
@@ -99,7 +101,7 @@ overlay: source
 
 cargo:
 	@STEP_WHAT="cargo fmt, clippy and test" \
-	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm $(H)/lint-user $(H)/lib.sh" \
+	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm bench $(H)/lint-user $(H)/lib.sh" \
 		$(STEP) cargo $(H)/lint-user
 
 lint: overlay
@@ -165,6 +167,18 @@ kcsan: overlay userspace
 	@STEP_WHAT="its concurrency runs (random operations, interleavings, fuzz)" \
 		$(KCSAN) $(STEP) kcsan-vm $(H)/stress kcsan
 
+# The benchmark kernel: the project's without its debugging options.
+BENCH := SECNS_BUILD=$(SECNS_CACHE)/build-bench SECNS_LOGS=$(LOGS)/bench \
+	SECNS_KCONFIG_EXTRA="bench/bench.config"
+
+bench: overlay userspace
+	@STEP_WHAT="the benchmark kernel (no debugging options)" \
+	STEP_INPUTS="$(BUILD_INPUTS) bench/bench.config" \
+	STEP_OUTPUTS="$(SECNS_CACHE)/build-bench/arch/x86/boot/bzImage" \
+		$(BENCH) $(STEP) bench-kernel $(H)/build-kernel
+	@echo '==> bench      booting it with and without secns (QEMU -icount)'
+	@$(BENCH) bench/run
+
 run: kernel userspace
 	@echo '==> run        booting the secns kernel (QEMU, serial console)'
 	@tests/run-vm demo
@@ -179,6 +193,7 @@ series-check: source userspace
 
 clean:
 	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/build-kcsan \
+		$(SECNS_CACHE)/build-bench \
 		$(SECNS_CACHE)/series $(SECNS_CACHE)/done
 
 distclean:
