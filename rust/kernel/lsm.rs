@@ -207,7 +207,7 @@ impl LsmId {
         let mut bits = 0u64;
         let mut i = 0;
         while i < attrs.len() {
-            // C's `LSM_ATTR_BIT()`: values without a bit are left out.
+            // C's `lsm_attr_bit()`: values without a bit are left out.
             if attrs[i] >= first && attrs[i] - first < u64::BITS {
                 bits |= 1 << (attrs[i] - first);
             }
@@ -518,7 +518,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attrs_are_the_bits_of_c_lsm_attr_bit() {
+    fn attrs_are_the_bits_of_lsm_attr_bit() {
         let first = bindings::LSM_ATTR_CURRENT;
         let id = LsmId::new(c"t", 1, &[first, first + 6, first + 63]);
         assert_eq!(id.0.attrs, 1 | 1 << 6 | 1 << 63);
