@@ -202,15 +202,17 @@ impl LsmId {
     /// Makes the id of the LSM called `name`, with number `id` (an
     /// `LSM_ID_*` value of `include/uapi/linux/lsm.h`), which reports the
     /// `LSM_ATTR_*` attributes `attrs` (empty: it does not say).
+    ///
+    /// An attribute without a bit in C's `struct lsm_id.attrs` fails the
+    /// build: left out, it could turn the list into 0, "every attribute".
     pub const fn new(name: &'static CStr, id: u64, attrs: &[u32]) -> Self {
-        let first = bindings::LSM_ATTR_CURRENT;
         let mut bits = 0u64;
         let mut i = 0;
         while i < attrs.len() {
-            // C's `lsm_attr_bit()`: values without a bit are left out.
-            if attrs[i] >= first && attrs[i] - first < u64::BITS {
-                bits |= 1 << (attrs[i] - first);
-            }
+            // C's `LSM_ATTR_BIT()`.
+            let n = attrs[i].wrapping_sub(bindings::LSM_ATTR_CURRENT);
+            crate::build_assert!(n < u64::BITS, "an LSM_ATTR_* value without a bit");
+            bits |= 1 << n;
             i += 1;
         }
         Self(bindings::lsm_id {
@@ -517,14 +519,14 @@ pub(crate) fn ret(res: Result) -> c_int {
 mod tests {
     use super::*;
 
+    const FIRST: u32 = bindings::LSM_ATTR_CURRENT;
+    // Made at build time, as `define_lsm!` makes them.
+    const SOME: LsmId = LsmId::new(c"t", 1, &[FIRST, FIRST + 6, FIRST + 63]);
+    const NONE: LsmId = LsmId::new(c"t", 1, &[]);
+
     #[test]
-    fn attrs_are_the_bits_of_lsm_attr_bit() {
-        let first = bindings::LSM_ATTR_CURRENT;
-        let id = LsmId::new(c"t", 1, &[first, first + 6, first + 63]);
-        assert_eq!(id.0.attrs, 1 | 1 << 6 | 1 << 63);
-        // Values without a bit, below and beyond the 64 of the mask.
-        let none = LsmId::new(c"t", 1, &[0, first - 1, first + 64, u32::MAX]);
-        assert_eq!(none.0.attrs, 0);
-        assert_eq!(LsmId::new(c"t", 1, &[]).0.attrs, 0);
+    fn attrs_has_one_bit_per_listed_attribute() {
+        assert_eq!(SOME.0.attrs, 1 | 1 << 6 | 1 << 63);
+        assert_eq!(NONE.0.attrs, 0);
     }
 }
