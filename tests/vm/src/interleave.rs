@@ -33,10 +33,12 @@ pub const TESTS: &[Test] = &[
     },
 ];
 
-/// Forks a child running `f`, which reports on the pipe it is given (one
-/// byte once it is ready) and then waits to be killed; returns its pid and
-/// the read end.
-fn holder(f: fn() -> Result<(), i32>) -> Result<(libc::pid_t, std::fs::File), String> {
+/// Forks a child that runs `child` with the write end of a pipe and then
+/// leaves with `_exit(0)` (unless `child` never returns); returns its pid
+/// and the read end.
+fn fork_reporting(
+    child: impl FnOnce(&mut std::fs::File),
+) -> Result<(libc::pid_t, std::fs::File), String> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for two descriptors.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -54,12 +56,9 @@ fn holder(f: fn() -> Result<(), i32>) -> Result<(libc::pid_t, std::fs::File), St
             libc::close(fds[0]);
             <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[1])
         };
-        let byte = if f().is_ok() { b'+' } else { b'-' };
-        let _ = out.write_all(&[byte]);
-        loop {
-            // SAFETY: waits for the signal that ends the child.
-            unsafe { libc::pause() };
-        }
+        child(&mut out);
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(0) }
     }
     // SAFETY: the read end is ours; the write end is the child's.
     let input = unsafe {
@@ -67,6 +66,19 @@ fn holder(f: fn() -> Result<(), i32>) -> Result<(libc::pid_t, std::fs::File), St
         <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0])
     };
     Ok((pid, input))
+}
+
+/// Forks a child running `f`, which reports on the pipe (one byte once it
+/// is ready) and then waits to be killed; returns its pid and the read end.
+fn holder(f: fn() -> Result<(), i32>) -> Result<(libc::pid_t, std::fs::File), String> {
+    fork_reporting(|out| {
+        let byte = if f().is_ok() { b'+' } else { b'-' };
+        let _ = out.write_all(&[byte]);
+        loop {
+            // SAFETY: waits for the signal that ends the child.
+            unsafe { libc::pause() };
+        }
+    })
 }
 
 /// Waits for the holder's report: whether its setup succeeded.
@@ -277,39 +289,18 @@ fn race_round(threads: u64) -> Result<u64, String> {
 }
 
 /// Forks a process per round, so each round starts at the same depth.
-fn racer(seed: u64) -> Result<(), String> {
+fn racer(seed: u64) -> Outcome {
     let mut rng = Rng::new(seed);
     let (mut refused, mut raced) = (0, 0);
     for round in 0..60 {
         let threads = 1 + rng.below(3);
-        let mut fds = [0; 2];
-        // SAFETY: `fds` has room for two descriptors.
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            return Err(format!("pipe: errno {}", sys::errno()));
-        }
-        let _ = std::io::stdout().flush();
-        // SAFETY: single-threaded here; the child leaves with `_exit`.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(format!("fork: errno {}", sys::errno()));
-        }
-        if pid == 0 {
-            let r = race_round(threads);
-            let msg = match &r {
+        let (pid, mut input) = fork_reporting(|out| {
+            let msg = match race_round(threads) {
                 Ok(n) => format!("+{n}"),
                 Err(e) => format!("-round {round}: {e}"),
             };
-            // SAFETY: the write end is the child's; ends the child.
-            unsafe {
-                libc::write(fds[1], msg.as_ptr().cast(), msg.len());
-                libc::_exit(0)
-            }
-        }
-        // SAFETY: the read end is ours; the write end is the child's.
-        let mut input = unsafe {
-            libc::close(fds[1]);
-            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fds[0])
-        };
+            let _ = out.write_all(msg.as_bytes());
+        })?;
         let mut msg = String::new();
         let read = input.read_to_string(&mut msg);
         let failed = crate::stress::wait_all(vec![pid]);
@@ -330,31 +321,8 @@ fn racer(seed: u64) -> Result<(), String> {
 
 fn threads_racing_unshare() -> Outcome {
     let base = crate::stress::settled_base()?;
-    let mut pids = Vec::new();
-    for i in 0..2u64 {
-        let _ = std::io::stdout().flush();
-        // SAFETY: single-threaded here; the child leaves with `_exit`.
-        match unsafe { libc::fork() } {
-            -1 => {
-                kill_all(&pids);
-                return Err(format!("fork: errno {}", sys::errno()));
-            }
-            0 => {
-                let code = match racer(0x3e + i) {
-                    Ok(()) => 0,
-                    Err(e) => {
-                        println!("#   racer {i}: {e}");
-                        1
-                    }
-                };
-                let _ = std::io::stdout().flush();
-                // SAFETY: ends the child.
-                unsafe { libc::_exit(code) }
-            }
-            pid => pids.push(pid),
-        }
-    }
-    let failed = crate::stress::wait_all(pids);
+    let racers: [crate::stress::Job; 2] = [(0x3e, racer), (0x3f, racer)];
+    let failed = crate::stress::spawn(&racers).map(crate::stress::wait_all)?;
     check(failed == 0, || format!("{failed} of the 2 racers failed"))?;
     sys::count_back_to(base, Duration::from_secs(20))
 }

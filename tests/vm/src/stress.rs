@@ -71,10 +71,10 @@ fn back_to(base: u64) -> Outcome {
 }
 
 /// A process to fork: its number and what it runs.
-type Job = (u64, fn(u64) -> Outcome);
+pub type Job = (u64, fn(u64) -> Outcome);
 
 /// Forks a child running `f(i)` for each `(i, f)` of `jobs`.
-fn spawn(jobs: &[Job]) -> Result<Vec<libc::pid_t>, String> {
+pub fn spawn(jobs: &[Job]) -> Result<Vec<libc::pid_t>, String> {
     let _ = std::io::stdout().flush();
     let mut pids = Vec::new();
     for &(i, f) in jobs {
