@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * secns-policy: rules per security namespace, for the BPF LSM.
+ *
+ * A namespace's rules live in the maps below under its id, and apply to every
+ * task whose effective security namespace is that namespace or one of its
+ * descendants: each hook walks from the task's namespace up to depth 1 with
+ * the secns kfuncs (at most SECNS_POLICY_MAX_DEPTH steps) and looks up each
+ * ancestor's rules. The loader (secns-policy load) writes them while the
+ * namespace is pending; secns_free drops them with the namespace.
+ *
+ * Built with clang -target bpf, with CO-RE: the structures below are the
+ * fields the programs read, relocated to the running kernel's layout at load
+ * time.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "policy.h"
+
+struct cred;
+struct user_namespace;
+
+struct secns {
+	__u64 id;
+	unsigned int depth;
+} __attribute__((preserve_access_index));
+
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	const struct cred *cred;
+} __attribute__((preserve_access_index));
+
+/* security/secns/bpf_kfuncs.c */
+extern __u64 bpf_secns_cred_id(const struct cred *cred) __ksym;
+extern __u32 bpf_secns_cred_depth(const struct cred *cred) __ksym;
+extern __u64 bpf_secns_cred_ancestor_id(const struct cred *cred,
+					__u32 depth) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct secns_policy);
+} policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096 * SECNS_POLICY_MAX_FILES);
+	__type(key, struct secns_policy_file_key);
+	__type(value, __u32);
+} files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct secns_policy_ns);
+} namespaces SEC(".maps");
+
+char LICENSE[] SEC("license") = "GPL";
+
+/*
+ * The rules of the namespace at @depth on @cred's way up, or NULL. Called
+ * for @depth from the namespace's own down to 1: the initial namespace
+ * (depth 0) has no rules.
+ */
+static __always_inline struct secns_policy *
+policy_at(const struct cred *cred, __u32 depth)
+{
+	__u64 id = bpf_secns_cred_ancestor_id(cred, depth);
+
+	return bpf_map_lookup_elem(&policies, &id);
+}
+
+SEC("lsm/capable")
+int BPF_PROG(secns_policy_capable, const struct cred *cred,
+	     struct user_namespace *ns, int cap, unsigned int opts, int ret)
+{
+	__u32 depth, i;
+
+	if (ret || cap < 0 || cap > 63)
+		return ret;
+	depth = bpf_secns_cred_depth(cred);
+	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
+		struct secns_policy *p = policy_at(cred, depth - i);
+
+		if (p && (p->deny_caps & (1ULL << cap)))
+			return -EPERM;
+	}
+	return 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = task->cred;
+	struct secns_policy_file_key key;
+	struct inode *inode;
+	__u32 depth, i;
+
+	/* An RCU pointer that the verifier wants checked. */
+	if (ret || !cred)
+		return ret;
+	depth = bpf_secns_cred_depth(cred);
+	if (!depth)
+		return 0;
+	inode = file->f_inode;
+	if (!inode)
+		return 0;
+	key.dev = inode->i_sb->s_dev;
+	key.ino = inode->i_ino;
+	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
+		key.ns = bpf_secns_cred_ancestor_id(cred, depth - i);
+		if (bpf_map_lookup_elem(&files, &key))
+			return -EACCES;
+	}
+	return 0;
+}
+
+/*
+ * @cred asks for @ns, a child of its namespace: refused if a namespace on the
+ * way up refuses nested ones; otherwise remembered as pending, which is what
+ * the loader checks before it writes rules for it.
+ */
+SEC("lsm/task_secns_init")
+int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
+	     int ret)
+{
+	struct secns_policy_ns seen = {};
+	__u32 depth, i;
+	__u64 id;
+
+	if (ret)
+		return ret;
+	depth = bpf_secns_cred_depth(cred);
+	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
+		struct secns_policy *p = policy_at(cred, depth - i);
+
+		if (p && (p->flags & SECNS_POLICY_NO_NESTED)) {
+			/*
+			 * The loader writes an errno from 1 to 4095; the mask
+			 * shows the verifier that r0 stays in [-4095, 0].
+			 */
+			long err = p->nested_errno & 4095;
+
+			return err ? -err : -EPERM;
+		}
+	}
+	id = ns->id;
+	seen.parent = bpf_secns_cred_id(cred);
+	seen.depth = ns->depth;
+	seen.state = SECNS_POLICY_PENDING;
+	bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST);
+	return 0;
+}
+
+/*
+ * The bpf LSM comes last in lsm=, and secns prepared the credentials before
+ * it asked: an approval here is the namespace being entered.
+ */
+SEC("lsm/task_secns_unshare")
+int BPF_PROG(secns_policy_unshare, const struct cred *cred,
+	     const struct secns *ns, int ret)
+{
+	struct secns_policy_ns *seen;
+	__u64 id;
+
+	if (ret)
+		return ret;
+	id = ns->id;
+	seen = bpf_map_lookup_elem(&namespaces, &id);
+	if (seen)
+		seen->state = SECNS_POLICY_ENTERED;
+	return 0;
+}
+
+/* The namespace is gone: drop everything the maps hold for it. */
+SEC("lsm/secns_free")
+int BPF_PROG(secns_policy_free, struct secns *ns)
+{
+	struct secns_policy_file_key key;
+	struct secns_policy *p;
+	__u32 i;
+	__u64 id;
+
+	id = ns->id;
+	bpf_map_delete_elem(&namespaces, &id);
+	p = bpf_map_lookup_elem(&policies, &id);
+	if (!p)
+		return 0;
+	key.ns = id;
+	for (i = 0; i < SECNS_POLICY_MAX_FILES && i < p->nr_files; i++) {
+		key.dev = p->files[i].dev;
+		key.ino = p->files[i].ino;
+		bpf_map_delete_elem(&files, &key);
+	}
+	bpf_map_delete_elem(&policies, &id);
+	return 0;
+}

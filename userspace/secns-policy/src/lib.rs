@@ -1,0 +1,21 @@
+//! secns-policy: rules per security namespace, enforced by BPF LSM programs.
+//!
+//! The first consumer of security namespaces outside the secns LSM itself.
+//! Its BPF programs (`bpf/policy.bpf.c`) attach to the `capable`,
+//! `file_open`, `task_secns_init`, `task_secns_unshare` and `secns_free`
+//! hooks and keep each namespace's rules in BPF maps keyed by its id; the
+//! rules of a namespace apply to it and to its descendants. A runtime loads
+//! them while the namespace is pending, in one line:
+//!
+//! ```text
+//! secns run --setup 'secns-policy load --ns "$SECNS_PENDING_ID" policy.toml' -- PROGRAM
+//! ```
+//!
+//! - [`rules`]: the policy file and the rules it becomes;
+//! - [`engine`]: attaching the programs, loading and showing rules;
+//! - [`bpf`]: the loader of the BPF object (maps, kfunc and CO-RE
+//!   relocations, `bpf(2)`).
+
+pub mod bpf;
+pub mod engine;
+pub mod rules;

@@ -1,0 +1,473 @@
+//! The policy file and the rules it becomes in the BPF maps.
+//!
+//! A policy file is TOML; every key is optional:
+//!
+//! ```toml
+//! # Capabilities refused to every task of the namespace and of its
+//! # descendants, root included (names as in capabilities(7)).
+//! deny-capabilities = ["CAP_SYS_TIME", "CAP_NET_RAW"]
+//! # Files no task there may open, resolved to device and inode when the
+//! # policy is loaded (at most 16).
+//! deny-open = ["/etc/shadow"]
+//! # Whether tasks there may create nested security namespaces, and the
+//! # errno LSM_ATTR_UNSHARE_INIT returns when they may not.
+//! nested = false
+//! nested-errno = "EPERM"
+//! ```
+//!
+//! The layouts below mirror `bpf/policy.h`, which the BPF programs use.
+
+use serde::Deserialize;
+use std::fmt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The deepest namespace (`SECNS_POLICY_MAX_DEPTH`).
+pub const MAX_DEPTH: u32 = 32;
+/// The files one namespace may refuse to open (`SECNS_POLICY_MAX_FILES`).
+pub const MAX_FILES: usize = 16;
+/// `SECNS_POLICY_NO_NESTED`: refuse nested namespaces.
+const NO_NESTED: u32 = 1;
+/// `SECNS_POLICY_ENTERED`: a task has entered the namespace.
+const ENTERED: u32 = 1;
+
+/// The size of `struct secns_policy`.
+pub const POLICY_SIZE: usize = 24 + 16 * MAX_FILES;
+/// The size of `struct secns_policy_file_key`.
+pub const FILE_KEY_SIZE: usize = 24;
+/// The size of `struct secns_policy_ns`.
+pub const NS_SIZE: usize = 16;
+
+/// The capabilities by number (`include/uapi/linux/capability.h`).
+const CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The errnos a refused nested namespace may get, by name.
+const ERRNOS: [(&str, i32); 7] = [
+    ("EPERM", libc::EPERM),
+    ("EACCES", libc::EACCES),
+    ("ENOSPC", libc::ENOSPC),
+    ("EBUSY", libc::EBUSY),
+    ("EINVAL", libc::EINVAL),
+    ("EAGAIN", libc::EAGAIN),
+    ("EUSERS", libc::EUSERS),
+];
+
+/// A policy file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyFile {
+    /// Capability names (`CAP_SYS_TIME` or `sys_time`).
+    #[serde(default)]
+    pub deny_capabilities: Vec<String>,
+    /// Paths of files that may not be opened.
+    #[serde(default)]
+    pub deny_open: Vec<PathBuf>,
+    /// Whether nested namespaces may be created (default: yes).
+    pub nested: Option<bool>,
+    /// The errno of a refused nested namespace: a name or a number.
+    pub nested_errno: Option<Errno>,
+}
+
+/// An errno in a policy file: `"EPERM"` or `1`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Errno {
+    /// By name.
+    Name(String),
+    /// By number.
+    Number(i64),
+}
+
+/// A file, as the kernel names it: the file system's `dev_t` (the kernel's
+/// encoding, `MKDEV()`) and the inode number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct FileId {
+    /// The kernel's `s_dev` of the file system.
+    pub dev: u64,
+    /// The inode number.
+    pub ino: u64,
+}
+
+/// The rules of one namespace, as the BPF programs read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Bit n refuses capability n.
+    pub deny_caps: u64,
+    /// Files that may not be opened.
+    pub files: Vec<FileId>,
+    /// Nested namespaces are refused.
+    pub no_nested: bool,
+    /// Their errno (positive).
+    pub nested_errno: i32,
+}
+
+/// What went wrong in a policy file.
+#[derive(Debug)]
+pub struct PolicyError(String);
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+fn err<T>(msg: String) -> Result<T, PolicyError> {
+    Err(PolicyError(msg))
+}
+
+/// The number of the capability `name` (`CAP_SYS_TIME`, `cap_sys_time` or
+/// `sys_time`).
+pub fn capability(name: &str) -> Option<u32> {
+    let upper = name.to_ascii_uppercase();
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    CAPABILITIES
+        .iter()
+        .position(|c| *c == full)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+/// The name of capability `n`.
+pub fn capability_name(n: u32) -> String {
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| CAPABILITIES.get(n))
+        .map_or_else(|| format!("capability {n}"), |c| (*c).to_string())
+}
+
+/// The name of errno `n`, if it is one of those a policy may name.
+pub fn errno_name(n: i32) -> String {
+    ERRNOS
+        .iter()
+        .find(|(_, v)| *v == n)
+        .map_or_else(|| n.to_string(), |(name, _)| (*name).to_string())
+}
+
+/// The kernel's encoding of a device number (`MKDEV()`: 12 bits of major,
+/// 20 of minor), which is what `super_block::s_dev` holds.
+pub fn kernel_dev(st_dev: u64) -> u64 {
+    let major = u64::from(libc::major(st_dev));
+    let minor = u64::from(libc::minor(st_dev));
+    (major << 20) | minor
+}
+
+impl PolicyFile {
+    /// Parses the TOML text of a policy file.
+    pub fn parse(text: &str) -> Result<PolicyFile, PolicyError> {
+        toml::from_str(text).or_else(|e| err(format!("{e}")))
+    }
+
+    /// Reads and parses a policy file.
+    pub fn read(path: &Path) -> Result<PolicyFile, PolicyError> {
+        let text = std::fs::read_to_string(path)
+            .or_else(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text).or_else(|e| err(format!("{}: {e}", path.display())))
+    }
+
+    /// The rules it gives: names checked, files resolved to their device
+    /// and inode now.
+    pub fn resolve(&self) -> Result<Rules, PolicyError> {
+        let mut rules = Rules::default();
+        for name in &self.deny_capabilities {
+            let Some(n) = capability(name) else {
+                return err(format!(
+                    "deny-capabilities: unknown capability {name:?} (see capabilities(7))"
+                ));
+            };
+            rules.deny_caps |= 1 << n;
+        }
+        for path in &self.deny_open {
+            let meta = std::fs::metadata(path)
+                .or_else(|e| err(format!("deny-open: {}: {e}", path.display())))?;
+            let id = FileId {
+                dev: kernel_dev(meta.dev()),
+                ino: meta.ino(),
+            };
+            if !rules.files.contains(&id) {
+                rules.files.push(id);
+            }
+        }
+        if rules.files.len() > MAX_FILES {
+            return err(format!(
+                "deny-open: {} files, at most {MAX_FILES}",
+                rules.files.len()
+            ));
+        }
+        rules.no_nested = self.nested == Some(false);
+        rules.nested_errno = match &self.nested_errno {
+            None => libc::EPERM,
+            Some(Errno::Name(name)) => {
+                let upper = name.to_ascii_uppercase();
+                match ERRNOS.iter().find(|(n, _)| *n == upper) {
+                    Some((_, v)) => *v,
+                    None => {
+                        let names: Vec<_> = ERRNOS.iter().map(|(n, _)| *n).collect();
+                        return err(format!(
+                            "nested-errno: unknown errno {name:?} (a number, or one of {})",
+                            names.join(", ")
+                        ));
+                    }
+                }
+            }
+            Some(Errno::Number(n)) => match i32::try_from(*n) {
+                Ok(v) if (1..4096).contains(&v) => v,
+                _ => return err(format!("nested-errno: {n} is not an errno (1 to 4095)")),
+            },
+        };
+        if self.nested_errno.is_some() && !rules.no_nested {
+            return err("nested-errno without nested = false".to_string());
+        }
+        Ok(rules)
+    }
+}
+
+impl Rules {
+    /// `struct secns_policy`, as the map holds it.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(POLICY_SIZE);
+        v.extend_from_slice(&self.deny_caps.to_ne_bytes());
+        v.extend_from_slice(&(if self.no_nested { NO_NESTED } else { 0 }).to_ne_bytes());
+        v.extend_from_slice(&self.nested_errno.to_ne_bytes());
+        let n = u32::try_from(self.files.len().min(MAX_FILES)).unwrap_or(0);
+        v.extend_from_slice(&n.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        for i in 0..MAX_FILES {
+            let f = self
+                .files
+                .get(i)
+                .copied()
+                .unwrap_or(FileId { dev: 0, ino: 0 });
+            v.extend_from_slice(&f.dev.to_ne_bytes());
+            v.extend_from_slice(&f.ino.to_ne_bytes());
+        }
+        v
+    }
+
+    /// Reads back a `struct secns_policy`.
+    pub fn decode(b: &[u8]) -> Option<Rules> {
+        if b.len() != POLICY_SIZE {
+            return None;
+        }
+        let flags = u32_at(b, 8)?;
+        let nr = usize::try_from(u32_at(b, 16)?).ok()?.min(MAX_FILES);
+        let files = (0..nr)
+            .map(|i| {
+                Some(FileId {
+                    dev: u64_at(b, 24 + 16 * i)?,
+                    ino: u64_at(b, 32 + 16 * i)?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Rules {
+            deny_caps: u64_at(b, 0)?,
+            files,
+            no_nested: flags & NO_NESTED != 0,
+            nested_errno: i32::from_ne_bytes(b.get(12..16)?.try_into().ok()?),
+        })
+    }
+
+    /// The names of the refused capabilities.
+    pub fn capability_names(&self) -> Vec<String> {
+        (0..64)
+            .filter(|n| self.deny_caps & (1 << n) != 0)
+            .map(capability_name)
+            .collect()
+    }
+}
+
+/// `struct secns_policy_file_key` for a file refused in namespace `ns`.
+pub fn file_key(ns: u64, f: FileId) -> Vec<u8> {
+    let mut v = Vec::with_capacity(FILE_KEY_SIZE);
+    v.extend_from_slice(&ns.to_ne_bytes());
+    v.extend_from_slice(&f.dev.to_ne_bytes());
+    v.extend_from_slice(&f.ino.to_ne_bytes());
+    v
+}
+
+/// The namespace a `struct secns_policy_file_key` belongs to.
+pub fn file_key_ns(key: &[u8]) -> Option<u64> {
+    u64_at(key, 0)
+}
+
+/// What the engine saw of a namespace (`struct secns_policy_ns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// The parent's id.
+    pub parent: u64,
+    /// Its depth.
+    pub depth: u32,
+    /// Whether a task has entered it (else it is still pending).
+    pub entered: bool,
+}
+
+impl Seen {
+    /// Reads a `struct secns_policy_ns`.
+    pub fn decode(b: &[u8]) -> Option<Seen> {
+        if b.len() != NS_SIZE {
+            return None;
+        }
+        Some(Seen {
+            parent: u64_at(b, 0)?,
+            depth: u32_at(b, 8)?,
+            entered: u32_at(b, 12)? == ENTERED,
+        })
+    }
+}
+
+/// A map key or value of 8 bytes: a namespace id.
+pub fn id_bytes(id: u64) -> [u8; 8] {
+    id.to_ne_bytes()
+}
+
+/// The namespace id in a key of 8 bytes.
+pub fn id_of(key: &[u8]) -> Option<u64> {
+    u64_at(key, 0)
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_by_any_name() {
+        assert_eq!(capability("CAP_SYS_TIME"), Some(25));
+        assert_eq!(capability("sys_time"), Some(25));
+        assert_eq!(capability("cap_net_raw"), Some(13));
+        assert_eq!(capability("CAP_CHECKPOINT_RESTORE"), Some(40));
+        assert_eq!(capability("CAP_NOPE"), None);
+        assert_eq!(capability_name(33), "CAP_MAC_ADMIN");
+    }
+
+    #[test]
+    fn a_full_policy_resolves() {
+        let p = PolicyFile::parse(
+            "deny-capabilities = [\"CAP_SYS_TIME\", \"net_raw\"]\n\
+             deny-open = [\"/\"]\nnested = false\nnested-errno = \"EACCES\"\n",
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|p| p.resolve().map_err(|e| e.to_string()));
+        let rules = match p {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(rules.deny_caps, (1 << 25) | (1 << 13));
+        assert_eq!(rules.files.len(), 1);
+        assert!(rules.no_nested);
+        assert_eq!(rules.nested_errno, libc::EACCES);
+        assert_eq!(Rules::decode(&rules.encode()), Some(rules));
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_their_key() {
+        for (text, says) in [
+            ("deny-capabilities = [\"CAP_NOPE\"]", "unknown capability"),
+            ("deny-open = [\"/no/such/file\"]", "/no/such/file"),
+            ("nested = false\nnested-errno = \"ENOPE\"", "unknown errno"),
+            ("nested = false\nnested-errno = 0", "not an errno"),
+            ("nested-errno = \"EPERM\"", "without nested = false"),
+            ("deny-open = 3", "deny-open"),
+            ("allow = true", "unknown field"),
+        ] {
+            let got = PolicyFile::parse(text).and_then(|p| p.resolve().map(|_| ()));
+            match got {
+                Ok(()) => panic!("{text:?} was accepted"),
+                Err(e) => assert!(e.to_string().contains(says), "{text:?}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_policy_refuses_nothing() {
+        let rules = PolicyFile::default().resolve().map_err(|e| e.to_string());
+        assert_eq!(
+            rules,
+            Ok(Rules {
+                nested_errno: libc::EPERM,
+                ..Rules::default()
+            })
+        );
+    }
+
+    #[test]
+    fn layouts_match_policy_h() {
+        assert_eq!(Rules::default().encode().len(), POLICY_SIZE);
+        assert_eq!(POLICY_SIZE, 280);
+        let key = file_key(7, FileId { dev: 1, ino: 2 });
+        assert_eq!(key.len(), FILE_KEY_SIZE);
+        assert_eq!(file_key_ns(&key), Some(7));
+        let mut ns = Vec::new();
+        ns.extend_from_slice(&5u64.to_ne_bytes());
+        ns.extend_from_slice(&3u32.to_ne_bytes());
+        ns.extend_from_slice(&1u32.to_ne_bytes());
+        assert_eq!(
+            Seen::decode(&ns),
+            Some(Seen {
+                parent: 5,
+                depth: 3,
+                entered: true
+            })
+        );
+        assert_eq!(Seen::decode(&ns[..15]), None);
+    }
+
+    #[test]
+    fn device_numbers_in_the_kernels_encoding() {
+        assert_eq!(kernel_dev(libc::makedev(8, 1)), (8 << 20) | 1);
+        assert_eq!(kernel_dev(libc::makedev(259, 300)), (259 << 20) | 300);
+    }
+}
