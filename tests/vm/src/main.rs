@@ -7,13 +7,15 @@
 //! and runs it as part of the guest's test list; it prints TAP 13 and exits
 //! non-zero when a test fails.
 //!
-//! - no argument: the crate and command tests, for a normal boot;
+//! - no argument: the crate and command tests and those of the BPF policy
+//!   engine (`secns-policy`), for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
 //!   secns boot parameters (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
 //!   of their own (lockdown cannot be lowered again);
-//! - `stress`: the stress, fuzz and fault-injection runs, for the checker
-//!   kernel;
+//! - `stress`: the stress, fuzz and fault-injection runs, and the policy
+//!   engine's tests (its BPF programs under KASAN and kmemleak), for the
+//!   checker kernel;
 //! - `kcsan`: the concurrency runs, for the KCSAN kernel (no kmemleak, no
 //!   fault injection there);
 //! - `fuzz`: the long fuzz run of `make fuzz` (`FUZZ_CALLS`, `FUZZ_SECONDS`,
@@ -24,6 +26,8 @@
 //!   `faults.rs`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
+//! - `--probe settime|init|open PATH`: try one operation and print `ok` or
+//!   `errno N` (the policy engine's tests, in `policy.rs`);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
 //!   CAP_MAC_ADMIN.
 
@@ -31,6 +35,7 @@ mod cli;
 mod faults;
 mod fuzz;
 mod interleave;
+mod policy;
 mod stress;
 mod sys;
 mod tap;
@@ -41,7 +46,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tests: Vec<_> = match args.first().map(String::as_str) {
-        None => cli::TESTS.to_vec(),
+        None => [cli::TESTS, policy::TESTS].concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
@@ -49,6 +54,7 @@ fn main() -> ExitCode {
             stress::RUNS,
             interleave::TESTS,
             faults::TESTS,
+            policy::TESTS,
             &[stress::SCAN],
         ]
         .concat(),
@@ -64,6 +70,7 @@ fn main() -> ExitCode {
         Some("--pending-none") => return fuzz::pending_none(),
         Some("--exec-probe") => return faults::exec_probe(),
         Some("--info") => return unshare::print_info(),
+        Some("--probe") => return policy::probe(&args[1..]),
         Some(other) => {
             eprintln!("secns-vmtest: unknown argument {other:?}");
             return ExitCode::from(2);

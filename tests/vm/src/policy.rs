@@ -1,0 +1,448 @@
+//! secns-policy, the BPF LSM policy engine, end to end: each rule kind is
+//! enforced in the namespace it was loaded for and in that namespace's
+//! descendants, and nowhere else; the veto of nested namespaces reaches
+//! UNSHARE_INIT with its errno; the rules leave the maps with the namespace;
+//! and loading refuses namespaces it may not configure.
+//!
+//! The programs in the namespaces are `secns-vmtest --probe ...`, which
+//! print what the kernel answered: `ok` or `errno N`.
+
+use crate::sys::{self, count, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use crate::tap::{check, Outcome, Test};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdout, Command, ExitCode, Output, Stdio};
+use std::time::Duration;
+
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "secns-policy attach: the programs are attached and pinned, once",
+        run: attach,
+    },
+    Test {
+        name: "secns-policy: a refused capability is refused in the namespace and its children only",
+        run: capabilities,
+    },
+    Test {
+        name: "secns-policy: a refused file is refused in the namespace and its children only",
+        run: files,
+    },
+    Test {
+        name: "secns-policy: nested = false makes UNSHARE_INIT below it fail with its errno",
+        run: nested,
+    },
+    Test {
+        name: "secns-policy: a namespace's map entries go with it (secns_free), count back to baseline",
+        run: dropped,
+    },
+    Test {
+        name: "secns-policy load: refused for an unknown, entered, foreign or the initial namespace",
+        run: load_errors,
+    },
+];
+
+const POLICY: &str = "/bin/secns-policy";
+const PROBE: &str = "/tests/secns-vmtest --probe";
+const HOOKS: [&str; 5] = [
+    "capable",
+    "file_open",
+    "task_secns_init",
+    "task_secns_unshare",
+    "secns_free",
+];
+
+/// `secns-vmtest --probe WHAT [PATH]`: try one operation, print the answer.
+pub fn probe(args: &[String]) -> ExitCode {
+    let answer = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["settime"] => settime(),
+        ["open", path] => std::fs::File::open(path)
+            .map(drop)
+            .map_err(|e| e.raw_os_error().unwrap_or(0)),
+        ["init"] => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)
+            .and_then(|()| sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT))),
+        _ => {
+            eprintln!("usage: secns-vmtest --probe settime|init|open PATH");
+            return ExitCode::from(2);
+        }
+    };
+    match answer {
+        Ok(()) => println!("ok"),
+        Err(e) => println!("errno {e}"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Sets the clock to what it says: needs CAP_SYS_TIME, changes nothing.
+fn settime() -> Result<(), i32> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid timespec for the kernel to fill.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) } != 0 {
+        return Err(sys::errno());
+    }
+    // SAFETY: `now` is a valid timespec, read by the kernel.
+    if unsafe { libc::clock_settime(libc::CLOCK_REALTIME, &now) } != 0 {
+        return Err(sys::errno());
+    }
+    Ok(())
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn sh(script: &str) -> Result<Output, String> {
+    Command::new("/bin/sh")
+        .args(["-c", script])
+        .output()
+        .map_err(|e| format!("sh -c {script:?}: {e}"))
+}
+
+/// Runs `script` and returns its stdout, failing on a non-zero exit.
+fn sh_ok(script: &str) -> Result<String, String> {
+    let out = sh(script)?;
+    let t = text(&out.stdout);
+    check(out.status.success(), || {
+        format!(
+            "{script:?}: exit {}: {t:?} {:?}",
+            out.status,
+            text(&out.stderr)
+        )
+    })?;
+    Ok(t)
+}
+
+fn policy(args: &str) -> Result<Output, String> {
+    sh(&format!("{POLICY} {args}"))
+}
+
+/// What a probe printed, on its own line after `label `.
+fn answer<'a>(lines: &'a [String], label: &str) -> Result<&'a str, String> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix(label)?.strip_prefix(' '))
+        .ok_or_else(|| format!("no {label:?} line in {lines:?}"))
+}
+
+fn expect(lines: &[String], label: &str, want: &str) -> Outcome {
+    let got = answer(lines, label)?;
+    check(got == want, || {
+        format!("{label}: {got:?}, expected {want:?}")
+    })
+}
+
+fn errno(e: i32) -> String {
+    format!("errno {e}")
+}
+
+fn write_policy(name: &str, toml: &str) -> Result<String, String> {
+    let path = format!("/tmp/policy-{name}.toml");
+    std::fs::write(&path, toml).map_err(|e| format!("{path}: {e}"))?;
+    Ok(path)
+}
+
+/// A `secns run` whose namespace got a policy in its setup and whose
+/// program ran `script`, then waits, holding the namespace, until released.
+struct Held {
+    child: Child,
+    out: BufReader<ChildStdout>,
+    fifo: String,
+    /// What the program printed before it waited.
+    lines: Vec<String>,
+}
+
+impl Held {
+    /// `script` prints `id ID` first (the namespace's id) for [`Held::id`].
+    fn start(name: &str, policy_toml: &str, script: &str) -> Result<Held, String> {
+        let file = write_policy(name, policy_toml)?;
+        let fifo = format!("/tmp/policy-{name}.fifo");
+        let _ = std::fs::remove_file(&fifo);
+        sh_ok(&format!("mkfifo {fifo}"))?;
+        let program = format!(
+            "echo \"id $(/tests/secns-vmtest --info | cut -d' ' -f1)\"; {script}; \
+             echo ready; read x < {fifo}"
+        );
+        let mut child = Command::new("/bin/secns")
+            .args([
+                "run",
+                "--setup",
+                &format!("{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}"),
+                "--",
+                "/bin/sh",
+                "-c",
+                &program,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("secns run: {e}"))?;
+        let Some(stdout) = child.stdout.take() else {
+            return Err("no stdout".into());
+        };
+        let mut held = Held {
+            child,
+            out: BufReader::new(stdout),
+            fifo,
+            lines: Vec::new(),
+        };
+        loop {
+            let mut line = String::new();
+            let n = held.out.read_line(&mut line).map_err(|e| e.to_string())?;
+            if n == 0 {
+                let status = held.child.wait().map_err(|e| e.to_string())?;
+                return Err(format!(
+                    "secns run ended ({status}) before its program was ready: {:?}",
+                    held.lines
+                ));
+            }
+            let line = line.trim_end().to_string();
+            if line == "ready" {
+                return Ok(held);
+            }
+            held.lines.push(line);
+        }
+    }
+
+    fn id(&self) -> Result<u64, String> {
+        answer(&self.lines, "id")?
+            .parse()
+            .map_err(|e| format!("id: {e}"))
+    }
+
+    /// Lets the program end and waits for it.
+    fn release(mut self) -> Outcome {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.fifo)
+            .and_then(|mut f| f.write_all(b"go\n"))
+            .map_err(|e| format!("{}: {e}", self.fifo))?;
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&self.fifo);
+        check(status.success(), || format!("secns run: {status}"))
+    }
+}
+
+fn back_to(base: u64) -> Outcome {
+    sys::count_back_to(base, Duration::from_secs(5))
+}
+
+fn lines(t: &str) -> Vec<String> {
+    t.lines().map(str::to_string).collect()
+}
+
+fn attach() -> Outcome {
+    let out = policy("attach")?;
+    let t = text(&out.stdout);
+    check(out.status.success(), || {
+        format!("attach: {}: {t:?} {:?}", out.status, text(&out.stderr))
+    })?;
+    for hook in HOOKS {
+        let pin = format!("/sys/fs/bpf/secns-policy/link-{hook}");
+        check(std::path::Path::new(&pin).exists(), || {
+            format!("{pin} is missing after {t:?}")
+        })?;
+    }
+    let again = policy("attach")?;
+    let t = text(&again.stdout);
+    check(
+        again.status.success() && t.starts_with("already attached"),
+        || format!("second attach: {}: {t:?}", again.status),
+    )
+}
+
+/// Runs the same probe in the held namespace and (with `descendants`) in a
+/// child and a grandchild of it, then in a sibling and at the root while it
+/// is held: refused with `refused` inside, `ok` outside.
+fn inside_and_out(
+    name: &str,
+    toml: &str,
+    probe_args: &str,
+    refused: i32,
+    descendants: bool,
+) -> Outcome {
+    let base = count()?;
+    let mut script = format!("echo \"self $({PROBE} {probe_args})\"");
+    if descendants {
+        script += &format!(
+            "; echo \"child $(secns run -- {PROBE} {probe_args})\"; \
+             echo \"grandchild $(secns run -- secns run -- {PROBE} {probe_args})\""
+        );
+    }
+    let held = Held::start(name, toml, &script)?;
+    let sibling = sh_ok(&format!(
+        "echo \"sibling $(secns run -- {PROBE} {probe_args})\""
+    ));
+    let root = sh_ok(&format!("echo \"root $({PROBE} {probe_args})\""));
+    let lines_in = held.lines.clone();
+    held.release()?;
+    let inside: &[&str] = if descendants {
+        &["self", "child", "grandchild"]
+    } else {
+        &["self"]
+    };
+    for label in inside {
+        expect(&lines_in, label, &errno(refused))?;
+    }
+    expect(&lines(&sibling?), "sibling", "ok")?;
+    expect(&lines(&root?), "root", "ok")?;
+    back_to(base)
+}
+
+fn capabilities() -> Outcome {
+    inside_and_out(
+        "caps",
+        "deny-capabilities = [\"CAP_SYS_TIME\"]\n",
+        "settime",
+        libc::EPERM,
+        true,
+    )
+}
+
+fn files() -> Outcome {
+    std::fs::write("/tmp/policy-secret", "secret\n").map_err(|e| e.to_string())?;
+    std::fs::write("/tmp/policy-public", "public\n").map_err(|e| e.to_string())?;
+    inside_and_out(
+        "files",
+        "deny-open = [\"/tmp/policy-secret\"]\n",
+        "open /tmp/policy-secret",
+        libc::EACCES,
+        true,
+    )?;
+    // Another file (same file system, other inode) stays open to them.
+    let base = count()?;
+    let t = sh_ok(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" /tmp/policy-files.toml' \
+         -- sh -c 'echo \"public $({PROBE} open /tmp/policy-public)\"'"
+    ))?;
+    expect(&lines(&t), "public", "ok")?;
+    back_to(base)
+}
+
+fn nested() -> Outcome {
+    inside_and_out(
+        "nested",
+        "nested = false\nnested-errno = \"EUSERS\"\n",
+        "init",
+        libc::EUSERS,
+        false,
+    )?;
+    // secns run reports the refusal of its UNSHARE_INIT with the errno.
+    let base = count()?;
+    let t = sh(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" /tmp/policy-nested.toml' \
+         -- secns run -- true"
+    ))?;
+    let err = text(&t.stderr);
+    check(
+        t.status.code() == Some(125) && err.contains(&format!("(errno {})", libc::EUSERS)),
+        || format!("nested secns run: {}: {err:?}", t.status),
+    )?;
+    back_to(base)
+}
+
+/// The engine's map entries for namespace `id` and the total of each map,
+/// from `secns-policy show --json`.
+fn entries(id: u64) -> Result<(Option<serde_json::Value>, serde_json::Value), String> {
+    let out = policy("show --json")?;
+    let t = text(&out.stdout);
+    check(out.status.success(), || {
+        format!("show: {}: {t:?} {:?}", out.status, text(&out.stderr))
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&t).map_err(|e| format!("show --json: {e}: {t:?}"))?;
+    let ns = v["namespaces"]
+        .as_array()
+        .and_then(|l| l.iter().find(|n| n["id"] == id))
+        .cloned();
+    Ok((ns, v["entries"].clone()))
+}
+
+fn dropped() -> Outcome {
+    let base = count()?;
+    let held = Held::start(
+        "dropped",
+        "deny-capabilities = [\"CAP_SYS_TIME\"]\n\
+         deny-open = [\"/tmp/policy-secret\", \"/tmp/policy-public\"]\nnested = false\n",
+        "secns status --json > /dev/null",
+    )?;
+    let id = held.id()?;
+    let (live, during) = entries(id)?;
+    held.release()?;
+    let live = live.ok_or_else(|| format!("namespace {id} not in the maps while alive"))?;
+    check(
+        live["state"] == "entered"
+            && live["file-entries"] == 2
+            && live["rules"]["deny-capabilities"][0] == "CAP_SYS_TIME"
+            && live["rules"]["nested"] == false
+            && during["files"].as_u64() >= Some(2),
+        || format!("while alive: {live}, entries {during}"),
+    )?;
+    back_to(base)?;
+    // secns_free runs from a work item, after the count went down: then no
+    // map has an entry for the namespace (its view gathers all three).
+    let start = std::time::Instant::now();
+    loop {
+        let (gone, after) = entries(id)?;
+        if gone.is_none() {
+            return Ok(());
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            return Err(format!(
+                "namespace {id} still in the maps 5 s after its count went: {gone:?}; entries {after}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `secns-policy load` fails (exit 1) and says `says`.
+fn load_fails(script: &str, says: &str) -> Outcome {
+    let out = sh(script)?;
+    let err = text(&out.stderr);
+    check(out.status.code() == Some(1) && err.contains(says), || {
+        format!("{script:?}: {}: {err:?}, expected {says:?}", out.status)
+    })
+}
+
+fn load_errors() -> Outcome {
+    let base = count()?;
+    let file = write_policy("errors", "deny-capabilities = [\"CAP_SYS_TIME\"]\n")?;
+    load_fails(
+        &format!("{POLICY} load --ns 999999999 {file}"),
+        "namespace 999999999 is not known",
+    )?;
+    load_fails(&format!("{POLICY} load --ns 0 {file}"), "initial namespace")?;
+    // Its own namespace, entered already.
+    load_fails(
+        &format!(
+            "secns run -- sh -c '{POLICY} load --ns \
+             $(/tests/secns-vmtest --info | cut -d\" \" -f1) {file}'"
+        ),
+        "is not pending",
+    )?;
+    // A pending namespace of another tree: created from the root, loaded
+    // from inside another namespace (the setup's own secns run).
+    let foreign = sh(&format!(
+        "secns run --setup 'echo $SECNS_PENDING_ID > /tmp/policy-foreign-id; \
+         secns run -- {POLICY} load --ns $SECNS_PENDING_ID {file}' -- true"
+    ))?;
+    let err = text(&foreign.stderr);
+    let id = std::fs::read_to_string("/tmp/policy-foreign-id").unwrap_or_default();
+    check(
+        !id.trim().is_empty()
+            && err.contains(&format!(
+                "namespace {} is not in the caller's tree",
+                id.trim()
+            ))
+            && foreign.status.code() == Some(125),
+        || format!("foreign load: {}: {err:?}", foreign.status),
+    )?;
+    // A bad policy file is refused before anything is written.
+    let bad = write_policy("bad", "deny-capabilities = [\"CAP_NOPE\"]\n")?;
+    load_fails(
+        &format!("{POLICY} load --ns 999999999 {bad}"),
+        "unknown capability",
+    )?;
+    back_to(base)
+}
