@@ -2,12 +2,17 @@
 /*
  * secns-policy: rules per security namespace, for the BPF LSM.
  *
- * A namespace's rules live in the maps below under its id, and apply to every
- * task whose effective security namespace is that namespace or one of its
- * descendants: each hook walks from the task's namespace up to depth 1 with
- * the secns kfuncs (at most SECNS_POLICY_MAX_DEPTH steps) and looks up each
- * ancestor's rules. The loader (secns-policy load) writes them while the
- * namespace is pending; secns_free drops them with the namespace.
+ * A namespace's rules live in the policies map under its id, and apply to
+ * every task whose effective security namespace is that namespace or one of
+ * its descendants: each hook walks from the task's namespace up to depth 1
+ * with the secns kfuncs (at most SECNS_POLICY_MAX_DEPTH steps) and looks up
+ * each ancestor's rules. The loader (secns-policy load) writes them while
+ * the namespace is pending, in one map update; secns_free drops them with
+ * the namespace.
+ *
+ * The engine guards itself: no task outside the initial namespace reaches
+ * its pinned maps and links, takes a BPF object by id, or unmounts the BPF
+ * file system they are pinned in.
  *
  * Built with clang -target bpf, with CO-RE: the structures below are the
  * fields the programs read, relocated to the running kernel's layout at load
@@ -42,6 +47,10 @@ struct file {
 	struct inode *f_inode;
 } __attribute__((preserve_access_index));
 
+struct vfsmount {
+	struct super_block *mnt_sb;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	const struct cred *cred;
 } __attribute__((preserve_access_index));
@@ -52,29 +61,29 @@ extern __u32 bpf_secns_cred_depth(const struct cred *cred) __ksym;
 extern __u64 bpf_secns_cred_ancestor_id(const struct cred *cred,
 					__u32 depth) __ksym;
 
+/* max_entries of policies and namespaces: the loader sizes them from maxns. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8192);
 	__type(key, __u64);
 	__type(value, struct secns_policy);
 } policies SEC(".maps");
 
+/* Preallocated: task_secns_init must not fail for want of memory. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4096 * SECNS_POLICY_MAX_FILES);
-	__type(key, struct secns_policy_file_key);
-	__type(value, __u32);
-} files SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 8192);
 	__type(key, __u64);
 	__type(value, struct secns_policy_ns);
 } namespaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct secns_policy_engine);
+} engine SEC(".maps");
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -89,6 +98,25 @@ policy_at(const struct cred *cred, __u32 depth)
 	__u64 id = bpf_secns_cred_ancestor_id(cred, depth);
 
 	return bpf_map_lookup_elem(&policies, &id);
+}
+
+/* The depth of the current task's namespace. */
+static __always_inline __u32 current_depth(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	const struct cred *cred = task->cred;
+
+	/* An RCU pointer that the verifier wants checked. */
+	return cred ? bpf_secns_cred_depth(cred) : 0;
+}
+
+/* Whether @dev is the file system the engine is pinned in. */
+static __always_inline struct secns_policy_engine *pinned_on(__u64 dev)
+{
+	__u32 zero = 0;
+	struct secns_policy_engine *e = bpf_map_lookup_elem(&engine, &zero);
+
+	return e && e->pin_ino && e->pin_dev == dev ? e : NULL;
 }
 
 SEC("lsm/capable")
@@ -114,9 +142,9 @@ int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct cred *cred = task->cred;
-	struct secns_policy_file_key key;
 	struct inode *inode;
-	__u32 depth, i;
+	__u32 depth, i, j;
+	__u64 dev, ino;
 
 	/* An RCU pointer that the verifier wants checked. */
 	if (ret || !cred)
@@ -127,12 +155,17 @@ int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 	inode = file->f_inode;
 	if (!inode)
 		return 0;
-	key.dev = inode->i_sb->s_dev;
-	key.ino = inode->i_ino;
+	dev = inode->i_sb->s_dev;
+	ino = inode->i_ino;
 	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
-		key.ns = bpf_secns_cred_ancestor_id(cred, depth - i);
-		if (bpf_map_lookup_elem(&files, &key))
-			return -EACCES;
+		struct secns_policy *p = policy_at(cred, depth - i);
+
+		if (!p)
+			continue;
+		for (j = 0; j < SECNS_POLICY_MAX_FILES && j < p->nr_files; j++) {
+			if (p->files[j].ino == ino && p->files[j].dev == dev)
+				return -EACCES;
+		}
 	}
 	return 0;
 }
@@ -140,7 +173,8 @@ int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 /*
  * @cred asks for @ns, a child of its namespace: refused if a namespace on the
  * way up refuses nested ones; otherwise remembered as pending, which is what
- * the loader checks before it writes rules for it.
+ * the loader checks before it writes rules for it. A namespace the engine
+ * cannot remember could not get rules: refused too (ENOSPC, as a limit).
  */
 SEC("lsm/task_secns_init")
 int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
@@ -170,13 +204,15 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	seen.parent = bpf_secns_cred_id(cred);
 	seen.depth = ns->depth;
 	seen.state = SECNS_POLICY_PENDING;
-	bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST);
+	if (bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST))
+		return -ENOSPC;
 	return 0;
 }
 
 /*
- * The bpf LSM comes last in lsm=, and secns prepared the credentials before
- * it asked: an approval here is the namespace being entered.
+ * An approval here is the namespace being entered, unless an LSM after bpf
+ * in lsm= refuses it: then it stays pending but is marked entered, and
+ * loading rules into it is refused (which fails closed).
  */
 SEC("lsm/task_secns_unshare")
 int BPF_PROG(secns_policy_unshare, const struct cred *cred,
@@ -194,26 +230,56 @@ int BPF_PROG(secns_policy_unshare, const struct cred *cred,
 	return 0;
 }
 
-/* The namespace is gone: drop everything the maps hold for it. */
+/*
+ * The namespace is gone: drop what the maps hold for it. namespaces first:
+ * the loader writes the rules, then checks that the namespace is still
+ * there, so rules written after this cannot stay.
+ */
 SEC("lsm/secns_free")
 int BPF_PROG(secns_policy_free, struct secns *ns)
 {
-	struct secns_policy_file_key key;
-	struct secns_policy *p;
-	__u32 i;
-	__u64 id;
+	__u64 id = ns->id;
 
-	id = ns->id;
 	bpf_map_delete_elem(&namespaces, &id);
-	p = bpf_map_lookup_elem(&policies, &id);
-	if (!p)
-		return 0;
-	key.ns = id;
-	for (i = 0; i < SECNS_POLICY_MAX_FILES && i < p->nr_files; i++) {
-		key.dev = p->files[i].dev;
-		key.ino = p->files[i].ino;
-		bpf_map_delete_elem(&files, &key);
-	}
 	bpf_map_delete_elem(&policies, &id);
 	return 0;
+}
+
+/* Only the initial namespace reaches the directory the engine is pinned in. */
+SEC("lsm/inode_permission")
+int BPF_PROG(secns_policy_inode_permission, struct inode *inode, int mask,
+	     int ret)
+{
+	struct secns_policy_engine *e;
+
+	if (ret)
+		return ret;
+	e = pinned_on(inode->i_sb->s_dev);
+	if (!e || inode->i_ino != e->pin_ino)
+		return 0;
+	return current_depth() ? -EACCES : 0;
+}
+
+/* ... nor unmounts the BPF file system they are pinned in ... */
+SEC("lsm/sb_umount")
+int BPF_PROG(secns_policy_sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	if (!pinned_on(mnt->mnt_sb->s_dev))
+		return 0;
+	return current_depth() ? -EPERM : 0;
+}
+
+/* ... nor takes a BPF program, map or link by its id. */
+SEC("lsm/bpf")
+int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
+	     unsigned int size, _Bool kernel, int ret)
+{
+	if (ret || kernel)
+		return ret;
+	if (cmd != BPF_PROG_GET_FD_BY_ID && cmd != BPF_MAP_GET_FD_BY_ID &&
+	    cmd != BPF_LINK_GET_FD_BY_ID)
+		return 0;
+	return current_depth() ? -EPERM : 0;
 }

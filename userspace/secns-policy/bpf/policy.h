@@ -19,7 +19,7 @@ struct secns_policy_file {
 	__u64 ino;
 };
 
-/* policies: namespace id -> its rules. */
+/* policies: namespace id -> its rules (280 bytes, one map update). */
 struct secns_policy {
 	__u64 deny_caps;	/* bit n: capability n is refused */
 	__u32 flags;
@@ -28,13 +28,18 @@ struct secns_policy {
 	__u32 pad;
 	struct secns_policy_file files[SECNS_POLICY_MAX_FILES];
 };
+_Static_assert(sizeof(struct secns_policy) == 280, "src/rules.rs: POLICY_SIZE");
 
-/* files: (namespace id, file) -> 1, for the lookup in file_open. */
-struct secns_policy_file_key {
-	__u64 ns;
-	__u64 dev;
-	__u64 ino;
+/*
+ * engine: one entry, written when the engine is attached: the directory
+ * its maps and links are pinned in, which only the initial namespace may
+ * reach.
+ */
+struct secns_policy_engine {
+	__u64 pin_dev;	/* the kernel's dev_t of the BPF file system */
+	__u64 pin_ino;	/* the directory's inode number */
 };
+_Static_assert(sizeof(struct secns_policy_engine) == 16, "src/rules.rs: ENGINE_SIZE");
 
 /* struct secns_policy_ns.state */
 #define SECNS_POLICY_PENDING 0
@@ -46,5 +51,6 @@ struct secns_policy_ns {
 	__u32 depth;
 	__u32 state;
 };
+_Static_assert(sizeof(struct secns_policy_ns) == 16, "src/rules.rs: NS_SIZE");
 
 #endif /* SECNS_POLICY_H */

@@ -2,13 +2,18 @@
 //! LSM hooks and its maps, pinned in the BPF file system under [`PIN_DIR`]
 //! so that they outlive the command that attached them, and the rules of
 //! each namespace written into those maps.
+//!
+//! The programs guard the engine: outside the initial security namespace no
+//! task reaches [`PIN_DIR`], unmounts the BPF file system it is on or takes
+//! a BPF object by id, so rules are loaded, shown and detached from the
+//! initial namespace only, and a namespace cannot loosen its own.
 
 use crate::bpf::{self, Btf, Map, Object};
 use crate::rules::{self, Rules, Seen};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
 /// Where the engine's maps and links are pinned.
@@ -25,10 +30,17 @@ const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// The compiled programs (bpf/policy.bpf.c), embedded by build.rs.
 const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policy.bpf.o"));
 
-/// The maps, by their names in the object.
+/// The maps, by their names in the object, and the size of their values.
 const POLICIES: &str = "policies";
-const FILES: &str = "files";
 const NAMESPACES: &str = "namespaces";
+const ENGINE: &str = "engine";
+const VALUE_SIZES: [(&str, usize); 3] = [
+    (POLICIES, rules::POLICY_SIZE),
+    (NAMESPACES, rules::NS_SIZE),
+    (ENGINE, rules::ENGINE_SIZE),
+];
+/// The secns limit the maps are sized from.
+const MAXNS: &str = "/sys/kernel/security/secns/maxns";
 
 /// Why the engine could not do something: one sentence for the user.
 #[derive(Debug)]
@@ -202,6 +214,16 @@ pub fn attach() -> Result<Attach> {
     attach_locked()
 }
 
+/// The entries of the maps that hold one per namespace: twice `maxns`, as
+/// namespaces leave the count before `secns_free` drops their entries.
+fn capacity() -> Result<u32> {
+    let maxns: u32 = std::fs::read_to_string(MAXNS)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| Error(format!("cannot read {MAXNS}")))?;
+    Ok(maxns.saturating_mul(2).clamp(1024, 1 << 20))
+}
+
 fn attach_locked() -> Result<Attach> {
     if attached()? {
         return Ok(Attach::Already);
@@ -209,26 +231,44 @@ fn attach_locked() -> Result<Attach> {
     // What a failed attach may have left.
     remove_pins()?;
     let obj = object()?;
+    for (name, size) in VALUE_SIZES {
+        let def = obj.maps().iter().find(|m| m.name == name);
+        if def.map(|d| d.value_size) != u32::try_from(size).ok() {
+            return fail(format!(
+                "the BPF object's map {name} does not hold what the loader writes \
+                 ({size} bytes): bpf/policy.h and src/rules.rs disagree"
+            ));
+        }
+    }
     let kernel = Btf::vmlinux()?;
+    let entries = capacity()?;
     let mut maps = HashMap::new();
     for def in obj.maps() {
-        maps.insert(def.name.clone(), Map::create(def)?);
+        let mut def = def.clone();
+        if def.name == POLICIES || def.name == NAMESPACES {
+            def.max_entries = entries;
+        }
+        maps.insert(def.name.clone(), Map::create(&def)?);
     }
     let by_name: HashMap<String, &Map> = maps.iter().map(|(k, v)| (k.clone(), v)).collect();
     let mut links = Vec::new();
     for hook in obj.programs() {
         let prog = obj.load_lsm(hook, &by_name, &kernel)?;
-        use std::os::fd::AsFd;
         let link = bpf::attach_lsm(prog.as_fd())?;
         links.push((hook.to_string(), link));
     }
     std::fs::create_dir_all(PIN_DIR).or_else(|e| fail(format!("cannot create {PIN_DIR}: {e}")))?;
     let pinned = (|| -> Result<()> {
+        // From here on, only the initial namespace reaches the directory.
+        let dir = rules::file_id(Path::new(PIN_DIR))?;
+        let Some(engine) = maps.get(ENGINE) else {
+            return fail("the BPF object has no engine map");
+        };
+        engine.update(&0u32.to_ne_bytes(), &rules::engine_value(dir), bpf::BPF_ANY)?;
         for (name, map) in &maps {
             map.pin(&pin_path(name))?;
         }
         for (hook, link) in &links {
-            use std::os::fd::AsFd;
             bpf::pin(link.as_fd(), &pin_path(&link_name(hook)))?;
         }
         Ok(())
@@ -270,24 +310,37 @@ pub fn detach() -> Result<bool> {
 /// The engine's maps, opened from their pins.
 pub struct Engine {
     policies: Map,
-    files: Map,
     namespaces: Map,
+    _lock: Lock,
 }
 
 impl Engine {
-    /// Opens the maps of the attached engine.
+    /// Opens the maps of the attached engine, holding the engine's lock
+    /// until dropped.
     pub fn open() -> Result<Engine> {
-        if !Path::new(PIN_DIR).exists() {
+        if std::fs::symlink_metadata(PIN_DIR).is_err_and(|e| e.raw_os_error() == Some(libc::ENOENT))
+        {
             return fail(format!(
                 "the policy engine is not attached ({PIN_DIR} does not exist): run \
                  `secns-policy attach` first (namespaces created before it are not known to it)"
             ));
         }
-        let open = |name: &str| -> Result<Map> { Ok(Map::open_pinned(&pin_path(name))?) };
+        let lock = Lock::take()?;
+        let open = |name: &str| -> Result<Map> {
+            Map::open_pinned(&pin_path(name)).map_err(|e| {
+                if e.errno() == Some(libc::EACCES) {
+                    Error(format!(
+                        "{e}: the engine is reachable from the initial security namespace only"
+                    ))
+                } else {
+                    e.into()
+                }
+            })
+        };
         Ok(Engine {
             policies: open(POLICIES)?,
-            files: open(FILES)?,
             namespaces: open(NAMESPACES)?,
+            _lock: lock,
         })
     }
 
@@ -338,7 +391,13 @@ impl Engine {
             }
             match self.seen(up.parent)? {
                 Some(s) => up = s,
-                None => break,
+                None => {
+                    return fail(format!(
+                        "namespace {ns} may not be in the caller's tree: its ancestor {} was \
+                         created before the policy engine was attached",
+                        up.parent
+                    ))
+                }
             }
         }
         fail(format!(
@@ -347,39 +406,37 @@ impl Engine {
         ))
     }
 
-    /// Gives namespace `ns` the rules `new`, replacing those it had.
+    /// Gives namespace `ns` the rules `new`, replacing those it had: one
+    /// map update, under the engine's lock.
     pub fn load(&self, ns: u64, new: &Rules) -> Result<()> {
         let caller = secns::status()
             .or_else(|e| fail(format!("cannot read the caller's security namespace: {e}")))?
             .id;
         self.check_pending_below(ns, caller)?;
-        let old = self.rules(ns)?.unwrap_or_default();
-        for f in &new.files {
-            self.files
-                .update(&rules::file_key(ns, *f), &1u32.to_ne_bytes(), bpf::BPF_ANY)?;
-        }
         self.policies
-            .update(&rules::id_bytes(ns), &new.encode(), bpf::BPF_ANY)?;
-        for f in old.files.iter().filter(|f| !new.files.contains(f)) {
-            self.files.delete(&rules::file_key(ns, *f))?;
+            .update(&rules::id_bytes(ns), &new.encode(), bpf::BPF_ANY)
+            .map_err(|e| {
+                if e.errno() == Some(libc::E2BIG) {
+                    Error(format!("{e}: the engine's map of rules is full"))
+                } else {
+                    e.into()
+                }
+            })?;
+        // secns_free drops the namespace from `namespaces` before its rules:
+        // if it ran since the check, the rules may have come after it.
+        match self.seen(ns)? {
+            None => {
+                self.policies.delete(&rules::id_bytes(ns))?;
+                fail(format!(
+                    "namespace {ns} went away while its rules were being loaded"
+                ))
+            }
+            Some(s) if s.entered => fail(format!(
+                "namespace {ns} was entered while its rules were being loaded: they \
+                 apply from now on, not to what ran before"
+            )),
+            Some(_) => Ok(()),
         }
-        // secns_free may have run since the check, before the rules were
-        // there to drop: then drop them here.
-        if self.seen(ns)?.is_none() {
-            self.drop_rules(ns, new)?;
-            return fail(format!(
-                "namespace {ns} went away while its rules were being loaded"
-            ));
-        }
-        Ok(())
-    }
-
-    fn drop_rules(&self, ns: u64, r: &Rules) -> Result<()> {
-        for f in &r.files {
-            self.files.delete(&rules::file_key(ns, *f))?;
-        }
-        self.policies.delete(&rules::id_bytes(ns))?;
-        Ok(())
     }
 
     /// Everything the maps hold, by namespace.
@@ -387,7 +444,6 @@ impl Engine {
         let mut namespaces: BTreeMap<u64, NsView> = BTreeMap::new();
         let ns_keys = self.namespaces.keys(8)?;
         let policy_keys = self.policies.keys(8)?;
-        let file_keys = self.files.keys(rules::FILE_KEY_SIZE)?;
         for key in &ns_keys {
             let Some(id) = rules::id_of(key) else {
                 continue;
@@ -405,21 +461,11 @@ impl Engine {
                 .or_insert_with(|| NsView::new(id))
                 .rules = r;
         }
-        for key in &file_keys {
-            let Some(id) = rules::file_key_ns(key) else {
-                continue;
-            };
-            namespaces
-                .entry(id)
-                .or_insert_with(|| NsView::new(id))
-                .file_entries += 1;
-        }
         Ok(Dump {
             namespaces: namespaces.into_values().collect(),
             entries: Entries {
                 namespaces: ns_keys.len(),
                 policies: policy_keys.len(),
-                files: file_keys.len(),
             },
         })
     }
@@ -435,8 +481,6 @@ pub struct NsView {
     pub seen: Option<Seen>,
     /// Its rules.
     pub rules: Option<Rules>,
-    /// Its entries in the files map.
-    pub file_entries: usize,
 }
 
 impl NsView {
@@ -445,7 +489,6 @@ impl NsView {
             id,
             seen: None,
             rules: None,
-            file_entries: 0,
         }
     }
 }
@@ -457,8 +500,6 @@ pub struct Entries {
     pub namespaces: usize,
     /// In `policies`.
     pub policies: usize,
-    /// In `files`.
-    pub files: usize,
 }
 
 /// The maps' content.

@@ -20,10 +20,12 @@ use std::process::ExitCode;
     name = "secns-policy",
     version,
     after_help = "Needs a kernel with CONFIG_SECURITY_SECNS, CONFIG_BPF_LSM and \
-CONFIG_DEBUG_INFO_BTF, with secns and bpf in its LSM list (/sys/kernel/security/lsm), \
-and CAP_BPF, CAP_PERFMON and CAP_MAC_ADMIN (or root). The engine is pinned in \
-/sys/fs/bpf/secns-policy.\n\nExit status: 0 on success, 1 when an operation fails \
-(the message says why), 2 for a usage error."
+CONFIG_DEBUG_INFO_BTF, with secns and bpf in its LSM list (/sys/kernel/security/lsm). \
+attach needs CAP_BPF, CAP_PERFMON and CAP_MAC_ADMIN (or root); the engine is then \
+pinned in /sys/fs/bpf/secns-policy, which its programs keep every task outside the \
+initial security namespace from reaching: load, show and detach work from the \
+initial namespace only, as root.\n\nExit status: 0 on success, 1 when an operation \
+fails (the message says why), 2 for a usage error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -144,7 +146,6 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
                         "nested": !r.no_nested,
                         "nested-errno": r.no_nested.then_some(r.nested_errno),
                     })),
-                    "file-entries": n.file_entries,
                 })
             })
             .collect();
@@ -170,8 +171,8 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
     }
     let e = dump.entries;
     println!(
-        "map entries: {} namespaces, {} policies, {} files",
-        e.namespaces, e.policies, e.files
+        "map entries: {} namespaces, {} policies",
+        e.namespaces, e.policies
     );
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! # descendants, root included (names as in capabilities(7)).
 //! deny-capabilities = ["CAP_SYS_TIME", "CAP_NET_RAW"]
 //! # Files no task there may open, resolved to device and inode when the
-//! # policy is loaded (at most 16).
+//! # policy is loaded, in the loader's mount namespace (at most 16; a file
+//! # replaced by another, as rename(2) does, is not the refused one).
 //! deny-open = ["/etc/shadow"]
 //! # Whether tasks there may create nested security namespaces, and the
 //! # errno LSM_ATTR_UNSHARE_INIT returns when they may not.
@@ -33,10 +34,10 @@ const ENTERED: u32 = 1;
 
 /// The size of `struct secns_policy`.
 pub const POLICY_SIZE: usize = 24 + 16 * MAX_FILES;
-/// The size of `struct secns_policy_file_key`.
-pub const FILE_KEY_SIZE: usize = 24;
 /// The size of `struct secns_policy_ns`.
 pub const NS_SIZE: usize = 16;
+/// The size of `struct secns_policy_engine`.
+pub const ENGINE_SIZE: usize = 16;
 
 /// The capabilities by number (`include/uapi/linux/capability.h`).
 const CAPABILITIES: [&str; 41] = [
@@ -192,10 +193,64 @@ pub fn errno_name(n: i32) -> String {
 
 /// The kernel's encoding of a device number (`MKDEV()`: 12 bits of major,
 /// 20 of minor), which is what `super_block::s_dev` holds.
-pub fn kernel_dev(st_dev: u64) -> u64 {
-    let major = u64::from(libc::major(st_dev));
-    let minor = u64::from(libc::minor(st_dev));
-    (major << 20) | minor
+pub fn kernel_dev(major: u32, minor: u32) -> u64 {
+    (u64::from(major) << 20) | u64::from(minor)
+}
+
+/// The file system device (`major:minor`) of mount `mnt_id` in the lines of
+/// `/proc/self/mountinfo`: the super block's `s_dev`, which `stat(2)` does
+/// not always give (btrfs subvolumes and overlayfs report another one).
+pub fn mount_dev(mountinfo: &str, mnt_id: u64) -> Option<(u32, u32)> {
+    mountinfo.lines().find_map(|line| {
+        let mut fields = line.split(' ');
+        if fields.next()?.parse::<u64>().ok()? != mnt_id {
+            return None;
+        }
+        let (major, minor) = fields.nth(1)?.split_once(':')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    })
+}
+
+/// A file as the kernel's `file_open` hook sees it: the `s_dev` of its file
+/// system and its inode number.
+pub fn file_id(path: &Path) -> Result<FileId, PolicyError> {
+    let meta = std::fs::metadata(path).or_else(|e| err(format!("{}: {e}", path.display())))?;
+    let mnt_id = mount_id(path)?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+        .or_else(|e| err(format!("/proc/self/mountinfo: {e}")))?;
+    let Some((major, minor)) = mount_dev(&mountinfo, mnt_id) else {
+        return err(format!(
+            "{}: its mount ({mnt_id}) is not in /proc/self/mountinfo",
+            path.display()
+        ));
+    };
+    Ok(FileId {
+        dev: kernel_dev(major, minor),
+        ino: meta.ino(),
+    })
+}
+
+/// The id of the mount `path` is on (`statx(2)`, `STATX_MNT_ID`).
+fn mount_id(path: &Path) -> Result<u64, PolicyError> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .or_else(|_| err(format!("{}: a NUL byte in the path", path.display())))?;
+    // SAFETY: an all-zero statx is a valid value of a plain C struct.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `stx` a statx, both alive across
+    // the call.
+    let rc = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, libc::STATX_MNT_ID, &mut stx) };
+    if rc != 0 {
+        return err(format!(
+            "{}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    if stx.stx_mask & libc::STATX_MNT_ID == 0 {
+        return err(format!("{}: the kernel gave no mount id", path.display()));
+    }
+    Ok(stx.stx_mnt_id)
 }
 
 impl PolicyFile {
@@ -224,12 +279,7 @@ impl PolicyFile {
             rules.deny_caps |= 1 << n;
         }
         for path in &self.deny_open {
-            let meta = std::fs::metadata(path)
-                .or_else(|e| err(format!("deny-open: {}: {e}", path.display())))?;
-            let id = FileId {
-                dev: kernel_dev(meta.dev()),
-                ino: meta.ino(),
-            };
+            let id = file_id(path).or_else(|e| err(format!("deny-open: {e}")))?;
             if !rules.files.contains(&id) {
                 rules.files.push(id);
             }
@@ -322,18 +372,12 @@ impl Rules {
     }
 }
 
-/// `struct secns_policy_file_key` for a file refused in namespace `ns`.
-pub fn file_key(ns: u64, f: FileId) -> Vec<u8> {
-    let mut v = Vec::with_capacity(FILE_KEY_SIZE);
-    v.extend_from_slice(&ns.to_ne_bytes());
-    v.extend_from_slice(&f.dev.to_ne_bytes());
-    v.extend_from_slice(&f.ino.to_ne_bytes());
+/// `struct secns_policy_engine`: where the engine is pinned.
+pub fn engine_value(dir: FileId) -> Vec<u8> {
+    let mut v = Vec::with_capacity(ENGINE_SIZE);
+    v.extend_from_slice(&dir.dev.to_ne_bytes());
+    v.extend_from_slice(&dir.ino.to_ne_bytes());
     v
-}
-
-/// The namespace a `struct secns_policy_file_key` belongs to.
-pub fn file_key_ns(key: &[u8]) -> Option<u64> {
-    u64_at(key, 0)
 }
 
 /// What the engine saw of a namespace (`struct secns_policy_ns`).
@@ -447,9 +491,7 @@ mod tests {
     fn layouts_match_policy_h() {
         assert_eq!(Rules::default().encode().len(), POLICY_SIZE);
         assert_eq!(POLICY_SIZE, 280);
-        let key = file_key(7, FileId { dev: 1, ino: 2 });
-        assert_eq!(key.len(), FILE_KEY_SIZE);
-        assert_eq!(file_key_ns(&key), Some(7));
+        assert_eq!(engine_value(FileId { dev: 1, ino: 2 }).len(), ENGINE_SIZE);
         let mut ns = Vec::new();
         ns.extend_from_slice(&5u64.to_ne_bytes());
         ns.extend_from_slice(&3u32.to_ne_bytes());
@@ -467,7 +509,28 @@ mod tests {
 
     #[test]
     fn device_numbers_in_the_kernels_encoding() {
-        assert_eq!(kernel_dev(libc::makedev(8, 1)), (8 << 20) | 1);
-        assert_eq!(kernel_dev(libc::makedev(259, 300)), (259 << 20) | 300);
+        assert_eq!(kernel_dev(8, 1), (8 << 20) | 1);
+        assert_eq!(kernel_dev(259, 300), (259 << 20) | 300);
+    }
+
+    #[test]
+    fn the_device_of_a_mount_comes_from_mountinfo() {
+        let info = "22 1 0:21 / /proc rw,nosuid - proc proc rw\n\
+                    29 1 0:33 / /home rw shared:1 - btrfs /dev/sda2 rw\n\
+                    290 29 0:60 /x /home/x rw - btrfs /dev/sda2 rw\n";
+        assert_eq!(mount_dev(info, 29), Some((0, 33)));
+        assert_eq!(mount_dev(info, 290), Some((0, 60)));
+        assert_eq!(mount_dev(info, 2), None);
+        assert_eq!(mount_dev("garbage\n29 1 x\n", 29), None);
+    }
+
+    #[test]
+    fn a_file_is_named_by_its_mounts_device() {
+        let got = file_id(Path::new("/")).map_err(|e| e.to_string());
+        let Ok(id) = got else {
+            panic!("{got:?}");
+        };
+        assert_eq!(id.ino, std::fs::metadata("/").map(|m| m.ino()).unwrap_or(0));
+        assert_ne!(id.dev, 0);
     }
 }
