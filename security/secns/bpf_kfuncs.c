@@ -27,7 +27,10 @@ __bpf_kfunc_start_defs();
  * @cred: the credentials (a hook argument, or the current task's under RCU)
  *
  * Return: the id of the effective security namespace of @cred; 0, the
- * initial namespace's, if @cred has none (the secns LSM is not active).
+ * initial namespace's, if @cred has none: the secns LSM is not active, or
+ * @cred are blank credentials (cred_alloc_blank()) not given one yet. A
+ * policy that must tell those apart from the initial namespace cannot use
+ * this.
  */
 __bpf_kfunc u64 bpf_secns_cred_id(const struct cred *cred)
 {
@@ -96,6 +99,10 @@ __bpf_kfunc u64 bpf_secns_cred_ancestor_id(const struct cred *cred, u32 depth)
 /**
  * bpf_secns_pending_id() - Get the id of the current task's pending security
  *	namespace
+ *
+ * Meaningful in process context only: from a hook that runs in interrupt
+ * context (socket_sock_rcv_skb, for instance) it gives the pending namespace
+ * of whichever task was interrupted.
  *
  * Return: the id of the namespace the current task created with
  * LSM_ATTR_UNSHARE_INIT and has not entered or dropped yet; 0 if there is

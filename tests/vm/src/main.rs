@@ -9,8 +9,8 @@
 //!
 //! - no argument: the crate and command tests and those of the BPF policy
 //!   engine (`secns-policy`), for a normal boot;
-//! - `second-boot`: the tests for a boot with `lockdown=integrity` and the
-//!   secns boot parameters (see `tests/run-vm`);
+//! - `second-boot`: the tests for a boot with `lockdown=integrity`, the
+//!   secns boot parameters and no `bpf` in `lsm=` (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
 //!   of their own (lockdown cannot be lowered again);
 //! - `stress`: the stress, fuzz and fault-injection runs, and the policy
@@ -26,7 +26,7 @@
 //!   `faults.rs`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
-//! - `--probe settime|init|open PATH`: try one operation and print `ok` or
+//! - `--probe settime|init|map-by-id|open PATH`: try one operation and print `ok` or
 //!   `errno N` (the policy engine's tests, in `policy.rs`);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
 //!   CAP_MAC_ADMIN.
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let tests: Vec<_> = match args.first().map(String::as_str) {
         None => [cli::TESTS, policy::TESTS].concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
-        Some("second-boot") => unshare::SECOND_BOOT_TESTS.to_vec(),
+        Some("second-boot") => [unshare::SECOND_BOOT_TESTS, policy::SECOND_BOOT_TESTS].concat(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),
         Some("stress") => [
             stress::RUNS,

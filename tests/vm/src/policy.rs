@@ -38,7 +38,25 @@ pub const TESTS: &[Test] = &[
         name: "secns-policy load: refused for an unknown, entered, foreign or the initial namespace",
         run: load_errors,
     },
+    Test {
+        name: "secns-policy load: a second load replaces the rules of the pending namespace",
+        run: replaced,
+    },
+    Test {
+        name: "secns-policy: root in a namespace cannot reach, detach or unmount the engine, nor take BPF objects by id",
+        run: guarded,
+    },
+    Test {
+        name: "secns-policy detach: the rules go with the programs; attach again works",
+        run: detach,
+    },
 ];
+
+/// For a boot without `bpf` in `lsm=`.
+pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
+    name: "secns-policy attach fails when bpf is not in lsm=, and says so",
+    run: no_bpf_lsm,
+}];
 
 const POLICY: &str = "/bin/secns-policy";
 const PROBE: &str = "/tests/secns-vmtest --probe";
@@ -59,8 +77,9 @@ pub fn probe(args: &[String]) -> ExitCode {
             .map_err(|e| e.raw_os_error().unwrap_or(0)),
         ["init"] => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)
             .and_then(|()| sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT))),
+        ["map-by-id"] => map_by_id(),
         _ => {
-            eprintln!("usage: secns-vmtest --probe settime|init|open PATH");
+            eprintln!("usage: secns-vmtest --probe settime|init|map-by-id|open PATH");
             return ExitCode::from(2);
         }
     };
@@ -85,6 +104,29 @@ fn settime() -> Result<(), i32> {
     if unsafe { libc::clock_settime(libc::CLOCK_REALTIME, &now) } != 0 {
         return Err(sys::errno());
     }
+    Ok(())
+}
+
+/// Takes the first BPF map there is by its id (`BPF_MAP_GET_FD_BY_ID`).
+fn map_by_id() -> Result<(), i32> {
+    const BPF_MAP_GET_NEXT_ID: libc::c_long = 12;
+    const BPF_MAP_GET_FD_BY_ID: libc::c_long = 14;
+    // union bpf_attr for both: start_id/map_id, next_id, open_flags.
+    let mut attr = [0u32; 4];
+    // SAFETY: bpf(2) reads and writes the 16 bytes of `attr`, whose size
+    // it is given.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, BPF_MAP_GET_NEXT_ID, attr.as_mut_ptr(), 16) };
+    if rc < 0 {
+        return Err(sys::errno());
+    }
+    attr = [attr[1], 0, 0, 0];
+    // SAFETY: as above.
+    let fd = unsafe { libc::syscall(libc::SYS_bpf, BPF_MAP_GET_FD_BY_ID, attr.as_mut_ptr(), 16) };
+    if fd < 0 {
+        return Err(sys::errno());
+    }
+    // SAFETY: `fd` is a descriptor bpf(2) just gave us.
+    unsafe { libc::close(fd as i32) };
     Ok(())
 }
 
@@ -372,15 +414,15 @@ fn dropped() -> Outcome {
     let live = live.ok_or_else(|| format!("namespace {id} not in the maps while alive"))?;
     check(
         live["state"] == "entered"
-            && live["file-entries"] == 2
+            && live["rules"]["deny-open"].as_array().map(Vec::len) == Some(2)
             && live["rules"]["deny-capabilities"][0] == "CAP_SYS_TIME"
             && live["rules"]["nested"] == false
-            && during["files"].as_u64() >= Some(2),
+            && during["policies"].as_u64() >= Some(1),
         || format!("while alive: {live}, entries {during}"),
     )?;
     back_to(base)?;
     // secns_free runs from a work item, after the count went down: then no
-    // map has an entry for the namespace (its view gathers all three).
+    // map has an entry for the namespace (its view gathers both).
     let start = std::time::Instant::now();
     loop {
         let (gone, after) = entries(id)?;
@@ -438,11 +480,120 @@ fn load_errors() -> Outcome {
             && foreign.status.code() == Some(125),
         || format!("foreign load: {}: {err:?}", foreign.status),
     )?;
-    // A bad policy file is refused before anything is written.
+    // A bad policy file is refused, naming the mistake.
     let bad = write_policy("bad", "deny-capabilities = [\"CAP_NOPE\"]\n")?;
     load_fails(
         &format!("{POLICY} load --ns 999999999 {bad}"),
         "unknown capability",
     )?;
     back_to(base)
+}
+
+fn replaced() -> Outcome {
+    let base = count()?;
+    let first = write_policy(
+        "first",
+        "deny-capabilities = [\"CAP_SYS_TIME\"]\ndeny-open = [\"/tmp/policy-secret\"]\n",
+    )?;
+    let second = write_policy("second", "deny-open = [\"/tmp/policy-public\"]\n")?;
+    std::fs::write("/tmp/policy-secret", "secret\n").map_err(|e| e.to_string())?;
+    std::fs::write("/tmp/policy-public", "public\n").map_err(|e| e.to_string())?;
+    let t = sh_ok(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {first}' \
+         --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {second}' -- sh -c '\
+         echo \"settime $({PROBE} settime)\"; \
+         echo \"secret $({PROBE} open /tmp/policy-secret)\"; \
+         echo \"public $({PROBE} open /tmp/policy-public)\"'"
+    ))?;
+    let l = lines(&t);
+    expect(&l, "settime", "ok")?;
+    expect(&l, "secret", "ok")?;
+    expect(&l, "public", &errno(libc::EACCES))?;
+    back_to(base)
+}
+
+fn guarded() -> Outcome {
+    let base = count()?;
+    let held = Held::start(
+        "guarded",
+        "deny-capabilities = [\"CAP_SYS_TIME\"]\n",
+        &format!(
+            "echo \"show $({POLICY} show >/dev/null 2>&1; echo $?)\"; \
+             echo \"ls $(ls /sys/fs/bpf/secns-policy >/dev/null 2>&1; echo $?)\"; \
+             echo \"rm $(rm -f /sys/fs/bpf/secns-policy/link-capable 2>/dev/null; echo $?)\"; \
+             echo \"detach $({POLICY} detach >/dev/null 2>&1; echo $?)\"; \
+             echo \"umount $(umount /sys/fs/bpf 2>/dev/null; echo $?)\"; \
+             echo \"by-id $({PROBE} map-by-id)\"; \
+             echo \"settime $({PROBE} settime)\""
+        ),
+    )?;
+    let l = held.lines.clone();
+    held.release()?;
+    for label in ["show", "ls", "rm", "detach", "umount"] {
+        let got = answer(&l, label)?;
+        check(got != "0", || format!("{label} succeeded inside: {l:?}"))?;
+    }
+    expect(&l, "by-id", &errno(libc::EPERM))?;
+    // Everything is still there, and still enforced.
+    expect(&l, "settime", &errno(libc::EPERM))?;
+    for hook in HOOKS {
+        let pin = format!("/sys/fs/bpf/secns-policy/link-{hook}");
+        check(std::path::Path::new(&pin).exists(), || {
+            format!("{pin} is gone")
+        })?;
+    }
+    // The initial namespace still can take a map by id.
+    let root = sh_ok(&format!("echo \"by-id $({PROBE} map-by-id)\""))?;
+    expect(&lines(&root), "by-id", "ok")?;
+    back_to(base)
+}
+
+fn detach() -> Outcome {
+    let base = count()?;
+    let file = write_policy("detach", "deny-capabilities = [\"CAP_SYS_TIME\"]\n")?;
+    let out = policy("detach")?;
+    check(
+        out.status.success() && text(&out.stdout).trim() == "detached",
+        || format!("detach: {}: {:?}", out.status, text(&out.stderr)),
+    )?;
+    check(
+        !std::path::Path::new("/sys/fs/bpf/secns-policy").exists(),
+        || "/sys/fs/bpf/secns-policy is still there".into(),
+    )?;
+    // No programs: the clock can be set in a namespace, and load says why
+    // it cannot load.
+    let t = sh(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' -- true"
+    ))?;
+    check(
+        t.status.code() == Some(125) && text(&t.stderr).contains("is not attached"),
+        || format!("load after detach: {}: {:?}", t.status, text(&t.stderr)),
+    )?;
+    let t = sh_ok(&format!("echo \"settime $(secns run -- {PROBE} settime)\""))?;
+    expect(&lines(&t), "settime", "ok")?;
+    // Attached again, the rules work again.
+    attach()?;
+    let t = sh_ok(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' \
+         -- sh -c 'echo \"settime $({PROBE} settime)\"'"
+    ))?;
+    expect(&lines(&t), "settime", &errno(libc::EPERM))?;
+    back_to(base)
+}
+
+fn no_bpf_lsm() -> Outcome {
+    let lsms = std::fs::read_to_string("/sys/kernel/security/lsm").map_err(|e| e.to_string())?;
+    check(!lsms.split(',').any(|l| l.trim() == "bpf"), || {
+        format!("booted with bpf in the LSM list: {lsms:?}")
+    })?;
+    let out = policy("attach")?;
+    let err = text(&out.stderr);
+    check(
+        out.status.code() == Some(1) && err.contains("the BPF LSM is not active"),
+        || format!("attach: {}: {err:?}", out.status),
+    )?;
+    check(
+        !std::path::Path::new("/sys/fs/bpf/secns-policy").exists(),
+        || "attach left /sys/fs/bpf/secns-policy behind".into(),
+    )
 }
