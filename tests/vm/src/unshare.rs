@@ -34,7 +34,7 @@ fn back_to(base: u64) -> Outcome {
 }
 
 /// Runs `f` in a forked child; fails with what the child printed.
-fn in_child(f: impl FnOnce() -> Outcome) -> Outcome {
+pub fn in_child(f: impl FnOnce() -> Outcome) -> Outcome {
     let base = count()?;
     let _ = std::io::stdout().flush();
     // SAFETY: the test program is single-threaded here; the child runs `f`
