@@ -203,8 +203,9 @@ impl LsmId {
     /// `LSM_ID_*` value of `include/uapi/linux/lsm.h`), which reports the
     /// `LSM_ATTR_*` attributes `attrs` (empty: it does not say).
     ///
-    /// An attribute without a bit in C's `struct lsm_id.attrs` fails the
-    /// build: left out, it could turn the list into 0, "every attribute".
+    /// An attribute without a bit in C's `struct lsm_id.attrs` (bit 63 is
+    /// `LSM_ATTRS_NONE`, no attribute's) fails the build: left out, it could
+    /// turn the list into 0, "every attribute".
     #[inline(always)]
     pub const fn new(name: &'static CStr, id: u64, attrs: &[u32]) -> Self {
         let mut bits = 0u64;
@@ -212,7 +213,10 @@ impl LsmId {
         while i < attrs.len() {
             // C's `LSM_ATTR_BIT()`.
             let n = attrs[i].wrapping_sub(bindings::LSM_ATTR_CURRENT);
-            crate::build_assert::build_assert!(n < u64::BITS, "an LSM_ATTR_* value without a bit");
+            crate::build_assert::build_assert!(
+                n < u64::BITS - 1,
+                "an LSM_ATTR_* value without a bit"
+            );
             bits |= 1 << n;
             i += 1;
         }
