@@ -525,13 +525,14 @@ mod tests {
     use super::*;
 
     const FIRST: u32 = bindings::LSM_ATTR_CURRENT;
-    // Made at build time, as `define_lsm!` makes them.
-    const SOME: LsmId = LsmId::new(c"t", 1, &[FIRST, FIRST + 6, FIRST + 63]);
+    // Made at build time, as `define_lsm!` makes them (FIRST + 62 has the
+    // last bit: bit 63 is C's LSM_ATTRS_NONE).
+    const SOME: LsmId = LsmId::new(c"t", 1, &[FIRST, FIRST + 6, FIRST + 62]);
     const NONE: LsmId = LsmId::new(c"t", 1, &[]);
 
     #[test]
     fn attrs_has_one_bit_per_listed_attribute() {
-        assert_eq!(SOME.0.attrs, 1 | 1 << 6 | 1 << 63);
+        assert_eq!(SOME.0.attrs, 1 | 1 << 6 | 1 << 62);
         assert_eq!(NONE.0.attrs, 0);
     }
 }
