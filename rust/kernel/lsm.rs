@@ -62,6 +62,7 @@ use crate::{
     prelude::*,
     str::{as_char_ptr_in_const_context, CStr},
     sync::atomic::{Acquire, AtomicFlag, Release},
+    task::{PtraceMode, Task},
     types::Opaque,
 };
 
@@ -124,6 +125,20 @@ pub trait Lsm: Sized + 'static {
     /// `CAP_OPT_*` flags. An error refuses. Called in any context, very
     /// often: must not sleep, and should be cheap.
     fn capable(_cred: &Credential, _ns: &UserNamespace, _cap: i32, _opts: u32) -> Result {
+        Ok(())
+    }
+
+    /// The `ptrace_access_check` hook: may the current task access `child` in `mode`
+    /// (`PTRACE_ATTACH`, `/proc/PID/mem`, `pidfd_getfd()`, `process_vm_readv()` and every
+    /// other `ptrace_may_access()`)? An error refuses. Called with `child`'s task lock held:
+    /// must not sleep. A refusal of a [`PtraceMode::is_noaudit`] access is not logged.
+    fn ptrace_access_check(_child: &Task, _mode: PtraceMode) -> Result {
+        Ok(())
+    }
+
+    /// The `ptrace_traceme` hook: may `parent` trace the current task, which asks for it
+    /// with `PTRACE_TRACEME`? An error refuses. Must not sleep.
+    fn ptrace_traceme(_parent: &Task) -> Result {
         Ok(())
     }
 
@@ -336,7 +351,7 @@ impl LsmInfo {
 type HookInit = unsafe fn(*mut bindings::security_hook_list);
 
 /// The number of hooks a Rust LSM can have.
-const HOOKS: usize = 12;
+const HOOKS: usize = 14;
 
 /// The hooks of `L`, each with whether `L` needs it: the ones it implements
 /// and the ones its blobs need.
@@ -348,6 +363,14 @@ fn hook_table<L: Registration>() -> [(bool, HookInit); HOOKS] {
         (L::HAS_GETSELFATTR, hooks::getselfattr::<L> as HookInit),
         (L::HAS_SETSELFATTR, hooks::setselfattr::<L> as HookInit),
         (L::HAS_CAPABLE, hooks::capable::<L> as HookInit),
+        (
+            L::HAS_PTRACE_ACCESS_CHECK,
+            hooks::ptrace_access_check::<L> as HookInit,
+        ),
+        (
+            L::HAS_PTRACE_TRACEME,
+            hooks::ptrace_traceme::<L> as HookInit,
+        ),
         (
             L::HAS_BPRM_COMMITTING_CREDS,
             hooks::bprm_committing_creds::<L> as HookInit,

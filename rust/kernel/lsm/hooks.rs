@@ -20,6 +20,7 @@ use crate::{
     capability::UserNamespace,
     cred::Credential,
     ffi::{c_int, c_uint},
+    task::{PtraceMode, Task},
 };
 
 macro_rules! hook {
@@ -49,6 +50,14 @@ hook! {
 hook! {
     /// `capable`: [`super::Lsm::capable`].
     pub(crate) capable => lsm_hook_init_capable
+}
+hook! {
+    /// `ptrace_access_check`: [`super::Lsm::ptrace_access_check`].
+    pub(crate) ptrace_access_check => lsm_hook_init_ptrace_access_check
+}
+hook! {
+    /// `ptrace_traceme`: [`super::Lsm::ptrace_traceme`].
+    pub(crate) ptrace_traceme => lsm_hook_init_ptrace_traceme
 }
 hook! {
     /// `bprm_committing_creds`: [`super::Lsm::bprm_committing_creds`].
@@ -142,6 +151,31 @@ mod adapters {
         // user namespace, both alive for the call.
         let (cred, ns) = unsafe { (Credential::from_ptr(cred), UserNamespace::from_ptr(ns)) };
         ret(L::capable(cred, ns, cap, opts))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn ptrace_access_check<L: Registration>(
+        child: *mut bindings::task_struct,
+        mode: c_uint,
+    ) -> c_int {
+        // SAFETY: `security_ptrace_access_check()` passes a valid task, whose lock its caller
+        // holds for the call. CAST: `Task` is a transparent wrapper of `struct task_struct`.
+        let child = unsafe { &*child.cast::<Task>() };
+        ret(L::ptrace_access_check(child, PtraceMode::from_raw(mode)))
+    }
+
+    /// # Safety
+    ///
+    /// Called by the LSM framework as this hook.
+    pub(super) unsafe extern "C" fn ptrace_traceme<L: Registration>(
+        parent: *mut bindings::task_struct,
+    ) -> c_int {
+        // SAFETY: `security_ptrace_traceme()` passes the current task's parent, which
+        // `ptrace_traceme()` keeps alive under `tasklist_lock` for the call. CAST: as above.
+        let parent = unsafe { &*parent.cast::<Task>() };
+        ret(L::ptrace_traceme(parent))
     }
 
     /// # Safety
