@@ -2,8 +2,9 @@
 
 //! What secns shares with C: the `struct secns` objects, the LSM framework's
 //! calls about them, the pending namespace that C reads, the accessors of
-//! `include/linux/secns.h`, and the uapi payloads of
-//! `include/uapi/linux/secns.h` as bytes.
+//! `include/linux/secns.h`, the uapi payloads of
+//! `include/uapi/linux/secns.h` as bytes, and the audit records of
+//! `audit.c`.
 //!
 //! This is the only module of secns with `unsafe` code.
 
@@ -155,7 +156,8 @@ impl Namespace {
 
     /// Asks the LSMs whether the current task may enter this namespace, C
     /// `security_task_secns_unshare()`: the error of the first LSM that
-    /// refuses. The caller has checked `CAP_MAC_ADMIN`.
+    /// refuses. The caller has checked `CAP_MAC_ADMIN`, or this is the
+    /// task's own pending namespace (checked when it was created).
     pub(crate) fn security_task_unshare(&self) -> Result {
         security::task_secns_unshare(&Credential::current(), self.secns())
     }
@@ -375,12 +377,22 @@ impl UnshareArgs {
     pub(crate) fn flags(&self) -> u64 {
         self.0.flags
     }
+
+    /// The pidfd of `SECNS_JOIN` (version 1).
+    pub(crate) fn pidfd(&self) -> i32 {
+        self.0.pidfd
+    }
+
+    /// The reserved field (version 1), which must be zero.
+    pub(crate) fn reserved(&self) -> u32 {
+        self.0.reserved
+    }
 }
 
-// SAFETY: a `repr(C)` struct of one `u64`: any bytes are a valid value.
+// SAFETY: a `repr(C)` struct of integers: any bytes are a valid value.
 unsafe impl FromBytes for UnshareArgs {}
 
-// SAFETY: a `repr(C)` struct of one `u64`: no padding.
+// SAFETY: a `repr(C)` struct of integers without padding (checked below).
 unsafe impl AsBytes for UnshareArgs {}
 
 // The uapi layout, as `include/uapi/linux/secns.h` documents it: the sizes
@@ -395,9 +407,34 @@ const _: () = {
     assert!(offset_of!(I, pending_id) == 16);
     assert!(offset_of!(I, depth) == 24);
     assert!(offset_of!(I, flags) == 28);
-    assert!(size_of::<A>() == uapi::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize);
+    assert!(size_of::<A>() == uapi::SECNS_UNSHARE_ARGS_SIZE_VER1 as usize);
+    assert!(size_of::<A>() == size_of::<u64>() + 2 * size_of::<u32>());
     assert!(offset_of!(A, flags) == 0);
+    assert!(offset_of!(A, pidfd) == uapi::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize);
+    assert!(offset_of!(A, reserved) == 12);
 };
+
+// Only a pointer to `struct task_struct` crosses, which C dereferences: that
+// bindgen gives some of its members no Rust fields does not matter here.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// `audit.c`.
+    fn secns_audit_ptrace(
+        other: *mut bindings::task_struct,
+        op: *const kernel::ffi::c_char,
+        tracer_ns: u64,
+        tracee_ns: u64,
+    );
+}
+
+/// Writes the audit record of a ptrace access that the namespace boundary
+/// refused: `op` is the hook, `other` the task on the other side (the
+/// tracee, or the tracer of `PTRACE_TRACEME`). Any context.
+pub(crate) fn audit_ptrace(other: &Task, op: &CStr, tracer: &Namespace, tracee: &Namespace) {
+    // SAFETY: `other` is a valid task and `op` a NUL-terminated string, both
+    // for the call; `secns_audit_ptrace()` keeps neither.
+    unsafe { secns_audit_ptrace(other.as_ptr(), op.as_char_ptr(), tracer.id(), tracee.id()) };
+}
 
 /// C `secns_of_cred()` (`include/linux/secns.h`).
 ///
@@ -445,7 +482,11 @@ unsafe extern "C" fn secns_pending(task: *mut bindings::task_struct) -> *mut bin
 #[kunit_tests(secns_ffi)]
 mod tests {
     use super::*;
-    use crate::unshare::{init, ABORT};
+    use crate::unshare::{Request, ABORT};
+
+    fn init(flags: u64) -> Result {
+        crate::unshare::init(Request::flags(flags))
+    }
 
     /// `secns_of_cred(current_cred())`, as C sees it.
     fn c_of_current_cred() -> Option<&'static SecNs> {

@@ -26,6 +26,19 @@ pub(crate) fn new_child(parent: &ARef<Namespace>) -> Result<Unapproved> {
     Namespace::new_child(parent, NEXT_ID.fetch_add(1, Relaxed), counted)
 }
 
+/// Whether `ns` is `scope` or one of its descendants: what a task in `scope`
+/// may trace and join. Walks up from `ns` to the depth of `scope`.
+pub(crate) fn is_within(ns: &Namespace, scope: &Namespace) -> bool {
+    let mut ns = ns;
+    while ns.depth() > scope.depth() {
+        match ns.parent() {
+            Some(parent) => ns = &**parent,
+            None => return false,
+        }
+    }
+    core::ptr::eq(ns, scope)
+}
+
 /// The id of the parent of `ns`; 0 for the initial namespace.
 pub(crate) fn parent_id(ns: &Namespace) -> u64 {
     ns.parent().map_or(0, |p| p.id())
@@ -100,6 +113,33 @@ mod tests {
         wait_for_frees()?;
         assert_eq!(limits::count(), base);
         Ok(())
+    }
+
+    #[test]
+    fn is_within_is_self_or_descendant_only() -> Result {
+        let root = root()?;
+        let a = new_child(&root)?.approve()?;
+        let a1 = new_child(&a)?.approve()?;
+        let a11 = new_child(&a1)?.approve()?;
+        let b = new_child(&root)?.approve()?;
+        // Self and every descendant, from every ancestor.
+        for (ns, scope) in [(&a, &a), (&a1, &a), (&a11, &a), (&a11, &a1), (&a, &root)] {
+            assert!(is_within(ns, scope));
+        }
+        assert!(is_within(&root, &root));
+        // Never upward or sideways, at any depth.
+        for (ns, scope) in [
+            (&root, &a),
+            (&a, &a1),
+            (&a1, &a11),
+            (&b, &a),
+            (&a1, &b),
+            (&a11, &b),
+        ] {
+            assert!(!is_within(ns, scope));
+        }
+        drop((a, a1, a11, b));
+        wait_for_frees()
     }
 
     #[test]

@@ -6,18 +6,22 @@
 //! namespace, in which every stacked LSM may keep its own policy. A task
 //! creates one with `lsm_set_self_attr(LSM_ATTR_UNSHARE_INIT)`, which stays
 //! pending while an orchestrator configures it, and enters it with
-//! `LSM_ATTR_UNSHARE`; every LSM may refuse either step. It is registered
-//! with the Rust LSM abstractions ([`kernel::lsm`]).
+//! `LSM_ATTR_UNSHARE`; every LSM may refuse either step. A second process
+//! joins a running namespace with `LSM_ATTR_UNSHARE` and `SECNS_JOIN`, and
+//! the namespace is a boundary for ptrace. It is registered with the Rust
+//! LSM abstractions ([`kernel::lsm`]).
 
 use kernel::bindings;
 use kernel::lsm::{Binprm, CtxWriter, Lsm, LsmCtx};
 use kernel::prelude::*;
+use kernel::task::{PtraceMode, Task};
 use kernel::transmute::AsBytes;
 
 mod attr;
 mod ffi;
 mod limits;
 mod namespace;
+mod ptrace;
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 mod test_lsm;
 mod unshare;
@@ -91,6 +95,15 @@ impl Lsm for Secns {
         setselfattr(Attr::from_raw(attr), ctx)
     }
 
+    /// The namespace is a boundary for ptrace ([`ptrace`]).
+    fn ptrace_access_check(child: &Task, mode: PtraceMode) -> Result {
+        ptrace::access_check(child, mode)
+    }
+
+    fn ptrace_traceme(parent: &Task) -> Result {
+        ptrace::traceme(parent)
+    }
+
     /// `execve(2)` drops the pending namespace: a program never inherits a
     /// namespace that someone else configured (a set-user-ID program least
     /// of all).
@@ -126,8 +139,8 @@ fn self_attr(attr: Option<Attr>) -> Result<ffi::Info> {
 /// `EOPNOTSUPP` for every other one.
 fn setselfattr(attr: Option<Attr>, ctx: &LsmCtx<'_>) -> Result {
     match attr {
-        Some(Attr::UnshareInit) => unshare::init(unshare::args_flags(ctx)?),
-        Some(Attr::Unshare) => unshare::unshare(unshare::args_flags(ctx)?),
+        Some(Attr::UnshareInit) => unshare::init(unshare::request(ctx)?),
+        Some(Attr::Unshare) => unshare::unshare(unshare::request(ctx)?),
         _ => Err(EOPNOTSUPP),
     }
 }

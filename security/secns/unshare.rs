@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The two phases of entering a security namespace, and what
-//! `lsm_get_self_attr(LSM_ATTR_UNSHARE)` reports.
+//! The two phases of entering a security namespace, joining the namespace
+//! of another task, and what `lsm_get_self_attr(LSM_ATTR_UNSHARE)` reports.
 //!
 //! The checks run in the order `Documentation/userspace-api/secns.rst`
 //! gives; every failure leaves the caller as it was: no namespace counted,
@@ -16,26 +16,69 @@ use kernel::cred::{Credential, NewCredential};
 use kernel::lsm::{blob, LsmCtx};
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::task::{PtraceMode, Task};
 
 /// `SECNS_ABORT`: drop the pending namespace.
 pub(crate) const ABORT: u64 = bindings::SECNS_ABORT as u64;
 
-/// Reads the flags of the optional `struct secns_unshare_args` in `ctx`:
-/// `EINVAL` for non-zero `lsm_ctx` flags or a payload shorter than version
-/// 0, `E2BIG` for non-zero bytes beyond it.
-pub(crate) fn args_flags(ctx: &LsmCtx<'_>) -> Result<u64> {
+/// `SECNS_JOIN`: join the namespace of the task behind a pidfd.
+pub(crate) const JOIN: u64 = bindings::SECNS_JOIN as u64;
+
+/// What user space asks of either attribute: the optional
+/// `struct secns_unshare_args`, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Request {
+    /// `SECNS_*` flags.
+    pub(crate) flags: u64,
+    /// With `SECNS_JOIN`, the pidfd of the task to join.
+    pub(crate) pidfd: Option<i32>,
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Request {
+    /// A request with `flags` and no pidfd, as a version 0 payload makes.
+    pub(crate) const fn flags(flags: u64) -> Self {
+        Self { flags, pidfd: None }
+    }
+}
+
+/// Reads the optional `struct secns_unshare_args` in `ctx`: `EINVAL` for
+/// non-zero `lsm_ctx` flags, a payload shorter than version 0, a non-zero
+/// `reserved`, a pidfd without `SECNS_JOIN`, or `SECNS_JOIN` with a payload
+/// shorter than version 1; `E2BIG` for non-zero bytes beyond version 1.
+pub(crate) fn request(ctx: &LsmCtx<'_>) -> Result<Request> {
     if ctx.flags() != 0 {
         return Err(EINVAL);
     }
     let args: UnshareArgs = ctx.read_struct(bindings::SECNS_UNSHARE_ARGS_SIZE_VER0 as usize)?;
-    Ok(args.flags())
+    if args.reserved() != 0 {
+        return Err(EINVAL);
+    }
+    let pidfd = if args.flags() & JOIN != 0 {
+        if ctx.payload().len() < bindings::SECNS_UNSHARE_ARGS_SIZE_VER1 as usize {
+            return Err(EINVAL);
+        }
+        Some(args.pidfd())
+    } else if args.pidfd() != 0 {
+        return Err(EINVAL);
+    } else {
+        None
+    };
+    Ok(Request {
+        flags: args.flags(),
+        pidfd,
+    })
+}
+
+/// The effective namespace of the credentials `cred`.
+fn effective_of(cred: &Credential) -> Result<ARef<Namespace>> {
+    let effective = blob::cred::<Secns>(cred).ok_or(EOPNOTSUPP)?;
+    Ok(effective.namespace().clone())
 }
 
 /// The effective namespace of the current task.
 fn effective() -> Result<ARef<Namespace>> {
-    let cred = Credential::current();
-    let effective = blob::cred::<Secns>(&cred).ok_or(EOPNOTSUPP)?;
-    Ok(effective.namespace().clone())
+    effective_of(&Credential::current())
 }
 
 /// Creates a child of the current task's namespace, approved by every LSM:
@@ -46,6 +89,18 @@ fn create() -> Result<ARef<Namespace>> {
     namespace::new_child(&effective()?)?.approve()
 }
 
+/// Makes `ns` the current task's effective namespace, once every LSM
+/// approved: `ENOMEM` (for the new credentials), or the refusal of an LSM.
+fn enter(ns: ARef<Namespace>) -> Result {
+    // The credentials first, so that an LSM that approves is not overruled
+    // by a failed allocation; dropped (aborted) on a veto.
+    let mut new = NewCredential::prepare()?;
+    ns.security_task_unshare()?;
+    *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns);
+    new.commit();
+    Ok(())
+}
+
 /// `LSM_ATTR_UNSHARE_INIT`: creates a pending namespace, or with
 /// `SECNS_ABORT` drops it.
 ///
@@ -53,7 +108,8 @@ fn create() -> Result<ARef<Namespace>> {
 /// pending. Otherwise, in this order: `EPERM` without `CAP_MAC_ADMIN`,
 /// `EBUSY` if a namespace is pending already, `ENOSPC` beyond `maxnsdepth`
 /// then at `maxns`, `ENOMEM`, then the refusal of an LSM.
-pub(crate) fn init(flags: u64) -> Result {
+pub(crate) fn init(req: Request) -> Result {
+    let flags = req.flags;
     if flags & !ABORT != 0 {
         return Err(EINVAL);
     }
@@ -78,42 +134,75 @@ pub(crate) fn init(flags: u64) -> Result {
 }
 
 /// `LSM_ATTR_UNSHARE`: makes the pending namespace the effective one, or
-/// creates one and enters it when none is pending.
+/// creates one and enters it when none is pending, or with `SECNS_JOIN`
+/// joins the namespace of another task ([`join`]).
 ///
-/// `EINVAL` for any flag or when the caller has other threads (its other
-/// threads would keep their credentials); `EPERM` without `CAP_MAC_ADMIN`;
-/// without a pending namespace, the errors of [`init`]; `ENOMEM` (for the
-/// new credentials), then the refusal of an LSM. On failure a pending
-/// namespace stays pending.
-pub(crate) fn unshare(flags: u64) -> Result {
-    if flags != 0 {
+/// `EINVAL` for any other flag or when the caller has other threads (its
+/// other threads would keep their credentials). Entering one's own pending
+/// namespace needs no capability: `CAP_MAC_ADMIN` was checked when it was
+/// created, only this task can enter it, and `execve` drops it, so a
+/// runtime may drop its capabilities between the two phases. Without a
+/// pending namespace: `EPERM` without `CAP_MAC_ADMIN`, then the errors of
+/// [`init`]. Then `ENOMEM` (for the new credentials), or the refusal of an
+/// LSM. On failure a pending namespace stays pending.
+pub(crate) fn unshare(req: Request) -> Result {
+    if req.flags & !JOIN != 0 {
         return Err(EINVAL);
     }
     let task = kernel::current!();
     if !task.is_single_threaded() {
         return Err(EINVAL);
     }
-    // The only capability check of the call, for both phases of a one-shot
-    // unshare.
-    if !capable(Capability::MacAdmin) {
-        return Err(EPERM);
+    if let Some(pidfd) = req.pidfd {
+        return join(pidfd);
     }
     let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
     let explicit = pending.get();
     let ns = match &explicit {
         Some(ns) => ns.clone(),
+        // The only capability check of a one-shot unshare, for both phases.
+        None if !capable(Capability::MacAdmin) => return Err(EPERM),
         None => create()?,
     };
-    // The credentials first, so that an LSM that approves is not overruled
-    // by a failed allocation; dropped (aborted) on a veto.
-    let mut new = NewCredential::prepare()?;
-    ns.security_task_unshare()?;
-    *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns);
-    new.commit();
+    enter(ns)?;
     if explicit.is_some() {
         drop(pending.take());
     }
     Ok(())
+}
+
+/// `LSM_ATTR_UNSHARE` with `SECNS_JOIN`: makes the effective namespace of
+/// the task behind `pidfd` the current task's own, as `setns(2)` joins the
+/// other namespaces of a task (a runtime's `exec` into a running
+/// container). The caller is single-threaded.
+///
+/// In this order: `EPERM` without `CAP_MAC_ADMIN`, `EBUSY` if a namespace
+/// is pending (it would be left behind), `EBADF` if `pidfd` is not a pidfd,
+/// `ESRCH` if its task has exited, `EPERM` without ptrace read access to it
+/// or when its namespace is neither the caller's own nor one of its
+/// descendants (nobody joins upward or sideways); then `ENOMEM`, or the
+/// refusal of an LSM (`security_task_secns_unshare()`, as for entering).
+fn join(pidfd: i32) -> Result {
+    if !capable(Capability::MacAdmin) {
+        return Err(EPERM);
+    }
+    if own_pending(kernel::current!()).ok_or(EOPNOTSUPP)?.is_some() {
+        return Err(EBUSY);
+    }
+    let target = Task::from_pidfd(pidfd)?;
+    // A zombie's credentials stay, but it runs in no namespace any more.
+    if target.is_exiting() {
+        return Err(ESRCH);
+    }
+    if !target.ptrace_may_access(PtraceMode::READ_REALCREDS) {
+        return Err(EPERM);
+    }
+    let ns = effective_of(&target.cred())?;
+    let own = effective()?;
+    if !namespace::is_within(&ns, &own) {
+        return Err(EPERM);
+    }
+    enter(ns)
 }
 
 /// Drops the current task's pending namespace, if it has one (`execve`).
@@ -146,6 +235,16 @@ mod tests {
     use crate::limits::{self, TestLimits};
     use crate::test_lsm::{self, CountCaps, Veto, PROBE};
     use kernel::sync::atomic::Relaxed;
+
+    /// [`super::init`] with `flags` (a version 0 payload).
+    fn init(flags: u64) -> Result {
+        super::init(Request::flags(flags))
+    }
+
+    /// [`super::unshare`] with `flags` (a version 0 payload).
+    fn unshare(flags: u64) -> Result {
+        super::unshare(Request::flags(flags))
+    }
 
     /// What the current task's `secns_info` says.
     struct Now {
@@ -210,28 +309,67 @@ mod tests {
         Ok(v)
     }
 
-    fn flags_of(flags: u64, payload: &[u8]) -> Result<u64> {
+    fn request_of(flags: u64, payload: &[u8]) -> Result<Request> {
         let bytes = ctx_bytes(flags, payload)?;
-        args_flags(&LsmCtx::parse(&bytes)?)
+        request(&LsmCtx::parse(&bytes)?)
+    }
+
+    /// A version 1 payload.
+    fn v1(flags: u64, pidfd: i32, reserved: u32) -> [u8; 16] {
+        let mut p = [0u8; 16];
+        p[..8].copy_from_slice(&flags.to_ne_bytes());
+        p[8..12].copy_from_slice(&pidfd.to_ne_bytes());
+        p[12..].copy_from_slice(&reserved.to_ne_bytes());
+        p
     }
 
     #[test]
     fn payload_follows_the_extensible_struct_rules() -> Result {
+        let flags = |f| Ok(Request::flags(f));
         // No payload: defaults.
-        assert_eq!(flags_of(0, &[]), Ok(0));
+        assert_eq!(request_of(0, &[]), flags(0));
         // Shorter than version 0.
-        assert_eq!(flags_of(0, &[1, 0, 0, 0]), Err(EINVAL));
+        assert_eq!(request_of(0, &[1, 0, 0, 0]), Err(EINVAL));
         // Exactly version 0.
-        assert_eq!(flags_of(0, &ABORT.to_ne_bytes()), Ok(ABORT));
-        // Longer, with a zero tail.
-        let mut long = [0u8; 16];
-        long[..8].copy_from_slice(&ABORT.to_ne_bytes());
-        assert_eq!(flags_of(0, &long), Ok(ABORT));
-        // Longer, with a non-zero tail.
-        long[15] = 1;
-        assert_eq!(flags_of(0, &long), Err(E2BIG));
+        assert_eq!(request_of(0, &ABORT.to_ne_bytes()), flags(ABORT));
+        // Version 1, and longer with a zero tail.
+        let mut long = [0u8; 24];
+        long[..16].copy_from_slice(&v1(ABORT, 0, 0));
+        assert_eq!(request_of(0, &long[..16]), flags(ABORT));
+        assert_eq!(request_of(0, &long), flags(ABORT));
+        // Longer, with a non-zero tail beyond version 1.
+        long[20] = 1;
+        assert_eq!(request_of(0, &long), Err(E2BIG));
         // lsm_ctx flags are not used.
-        assert_eq!(flags_of(1, &[]), Err(EINVAL));
+        assert_eq!(request_of(1, &[]), Err(EINVAL));
+        Ok(())
+    }
+
+    #[test]
+    fn version_1_carries_the_pidfd_of_join_only() -> Result {
+        // SECNS_JOIN with its pidfd (fd 0 is a descriptor like any other).
+        for fd in [0, 3, -1, i32::MAX] {
+            let want = Ok(Request {
+                flags: JOIN,
+                pidfd: Some(fd),
+            });
+            assert_eq!(request_of(0, &v1(JOIN, fd, 0)), want);
+        }
+        // SECNS_JOIN needs version 1: no payload, or version 0 only.
+        assert_eq!(request_of(0, &JOIN.to_ne_bytes()), Err(EINVAL));
+        // A pidfd without SECNS_JOIN, and a non-zero reserved field.
+        assert_eq!(request_of(0, &v1(0, 3, 0)), Err(EINVAL));
+        assert_eq!(request_of(0, &v1(ABORT, -1, 0)), Err(EINVAL));
+        assert_eq!(request_of(0, &v1(JOIN, 3, 1)), Err(EINVAL));
+        assert_eq!(request_of(0, &v1(0, 0, 1 << 31)), Err(EINVAL));
+        // SECNS_JOIN is for LSM_ATTR_UNSHARE only, and goes with no other flag.
+        let join = |flags| Request {
+            flags,
+            pidfd: Some(0),
+        };
+        assert_eq!(super::init(join(JOIN)), Err(EINVAL));
+        assert_eq!(super::unshare(join(JOIN | ABORT)), Err(EINVAL));
+        assert_eq!(info_now()?.flags, 0);
         Ok(())
     }
 
@@ -442,15 +580,16 @@ mod tests {
         let caps = CountCaps::arm()?;
         init(0)?;
         assert_eq!(caps.count(), 1);
+        // Entering one's own pending namespace needs none.
         unshare(0)?;
-        assert_eq!(caps.count(), 2);
+        assert_eq!(caps.count(), 1);
         // One-shot: both phases, one check.
         unshare(0)?;
-        assert_eq!(caps.count(), 3);
+        assert_eq!(caps.count(), 2);
         init(0)?;
         // Dropping one's own pending namespace needs none.
         init(ABORT)?;
-        assert_eq!(caps.count(), 4);
+        assert_eq!(caps.count(), 3);
         drop(caps);
         drop(_restore);
         wait_for_frees()?;

@@ -15,23 +15,38 @@
 /**
  * struct secns_unshare_args - arguments of LSM_ATTR_UNSHARE(_INIT)
  * @flags: SECNS_* flags
+ * @pidfd: with SECNS_JOIN, a pidfd of the task whose security namespace
+ *	the caller joins; must be 0 otherwise (version 1)
+ * @reserved: must be 0 (version 1)
  *
  * Optional: a ctx_len of 0 means all defaults.  The struct is extensible
  * like the ones of clone3(2) and openat2(2): a ctx_len below
  * SECNS_UNSHARE_ARGS_SIZE_VER0 is refused with EINVAL, and bytes beyond
- * the size the kernel knows must be zero (E2BIG otherwise).
+ * the size the kernel knows must be zero (E2BIG otherwise).  Version 0
+ * (@flags only) stays valid for everything but SECNS_JOIN, which needs
+ * version 1 (EINVAL with a shorter payload).
  */
 struct secns_unshare_args {
 	__aligned_u64 flags;
+	__s32 pidfd;
+	__u32 reserved;
 };
 
 #define SECNS_UNSHARE_ARGS_SIZE_VER0	8
+#define SECNS_UNSHARE_ARGS_SIZE_VER1	16
 
 /*
  * With LSM_ATTR_UNSHARE_INIT only: drop the caller's pending security
  * namespace instead of creating one (ENOENT if there is none).
  */
 #define SECNS_ABORT			(1ULL << 0)
+
+/*
+ * With LSM_ATTR_UNSHARE only: join the effective security namespace of the
+ * task that @pidfd refers to, which must be the caller's own or one of its
+ * descendants (a version 1 payload).
+ */
+#define SECNS_JOIN			(1ULL << 1)
 
 /**
  * struct secns_info - what lsm_get_self_attr(LSM_ATTR_UNSHARE) reports
