@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Security namespaces (secns): lsm_set_self_attr(2) and lsm_get_self_attr(2)
- * with LSM_ATTR_UNSHARE_INIT and LSM_ATTR_UNSHARE, each error of
- * Documentation/userspace-api/secns.rst, and the limits in securityfs.
+ * with LSM_ATTR_UNSHARE_INIT and LSM_ATTR_UNSHARE (SECNS_JOIN included), each
+ * error of Documentation/userspace-api/secns.rst, the limits in securityfs,
+ * and the namespace as a boundary for ptrace.
  *
- * Needs root (CAP_MAC_ADMIN), securityfs on /sys/kernel/security, secns in
- * the active LSMs and a kernel that is not locked down. Each test changes
- * namespaces in a child process of its own, then checks that the count of
- * live namespaces is back to where it was once that child is gone.
+ * Needs root (CAP_MAC_ADMIN, CAP_SYS_PTRACE), securityfs on
+ * /sys/kernel/security, secns in the active LSMs and a kernel that is not
+ * locked down. Each test changes namespaces in a child process of its own,
+ * then checks that the count of live namespaces is back to where it was once
+ * that child is gone.
  */
 
 #define _GNU_SOURCE
@@ -16,18 +18,30 @@
 #include <linux/capability.h>
 #include <linux/lsm.h>
 #include <linux/secns.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_getfd
+#define __NR_pidfd_getfd 438
+#endif
 
 #define SECNS_FS "/sys/kernel/security/secns/"
 
@@ -55,11 +69,34 @@ static int set_payload(__u32 attr, const void *payload, __u32 len)
 	return set_raw(attr, &r, r.ctx.len, 0);
 }
 
+/* A version 0 payload: the flags alone. */
 static int set_flags(__u32 attr, __u64 flags)
 {
 	struct secns_unshare_args args = { .flags = flags };
 
-	return set_payload(attr, &args, sizeof(args));
+	return set_payload(attr, &args, SECNS_UNSHARE_ARGS_SIZE_VER0);
+}
+
+/* A version 1 payload cut or zero-padded to len bytes (at most 32). */
+static int set_args(__u32 attr, __u64 flags, int pidfd, __u32 reserved,
+		    __u32 len)
+{
+	__u64 payload[4] = {};
+	struct secns_unshare_args args = {
+		.flags = flags,
+		.pidfd = pidfd,
+		.reserved = reserved,
+	};
+
+	memcpy(payload, &args, sizeof(args));
+	return set_payload(attr, payload, len);
+}
+
+/* SECNS_JOIN: enter the effective namespace of the task of pidfd. */
+static int join(int pidfd)
+{
+	return set_args(LSM_ATTR_UNSHARE, SECNS_JOIN, pidfd, 0,
+			SECNS_UNSHARE_ARGS_SIZE_VER1);
 }
 
 static int init(void)
@@ -167,6 +204,18 @@ static void check(bool ok, int line, const char *what)
 /* In a child: report and remember cond if it is false, and go on. */
 #define CHECK(cond) check(cond, __LINE__, #cond)
 
+static void check_rc(int rc, int want, int line, const char *what)
+{
+	if (rc != want) {
+		fprintf(stderr, "# line %d: %s is %d, not %d\n", line, what, rc,
+			want);
+		child_failed = true;
+	}
+}
+
+/* In a child: the same for a call that returns 0 or -errno. */
+#define CHECK_RC(call, want) check_rc(call, want, __LINE__, #call)
+
 /*
  * Runs fn in a child process, then after (if any), then checks that the
  * child succeeded and that the count is back at its base.
@@ -270,11 +319,16 @@ TEST(fork_inherits_the_namespace_but_not_the_pending_one)
 
 static int exec_drops(void)
 {
+	struct secns_info i;
 	long base = count();
 
-	/* main() below reports what the new program finds. */
 	CHECK(init() == 0);
 	CHECK(count() == base + 1);
+	CHECK(get_info(&i) == 0 && i.flags == SECNS_INFO_PENDING);
+	/* The new program cannot report the checks above: fail here. */
+	if (child_failed)
+		return 1;
+	/* main() below reports what the new program finds. */
 	execl("/proc/self/exe", "secns_test", "--pending-after-exec", NULL);
 	CHECK(!"execl");
 	return 1;
@@ -328,9 +382,13 @@ static int unknown_flags(void)
 	struct secns_info i;
 	union req r = {};
 
-	CHECK(set_flags(LSM_ATTR_UNSHARE_INIT, 2) == -EINVAL);
+	CHECK(set_flags(LSM_ATTR_UNSHARE_INIT, 1ULL << 2) == -EINVAL);
 	CHECK(set_flags(LSM_ATTR_UNSHARE_INIT, 1ULL << 63) == -EINVAL);
+	CHECK(set_flags(LSM_ATTR_UNSHARE, 1ULL << 2) == -EINVAL);
+	/* Each known flag is valid with one attribute only. */
 	CHECK(set_flags(LSM_ATTR_UNSHARE, SECNS_ABORT) == -EINVAL);
+	CHECK(set_args(LSM_ATTR_UNSHARE_INIT, SECNS_JOIN, -1, 0,
+		       SECNS_UNSHARE_ARGS_SIZE_VER1) == -EINVAL);
 	/* lsm_ctx.flags are not used. */
 	r.ctx.id = LSM_ID_SECNS;
 	r.ctx.flags = 1;
@@ -347,19 +405,33 @@ TEST(unknown_flags_are_einval)
 
 static int payload_rules(void)
 {
+	static const __u32 lens[] = {
+		0, SECNS_UNSHARE_ARGS_SIZE_VER0, SECNS_UNSHARE_ARGS_SIZE_VER1, 24,
+	};
 	__u8 payload[24] = {};
 	__u64 abort_flag = SECNS_ABORT;
-	__u32 len;
+	struct secns_info i;
+	size_t k;
 
 	CHECK(set_payload(LSM_ATTR_UNSHARE_INIT, payload, 4) == -EINVAL);
-	payload[SECNS_UNSHARE_ARGS_SIZE_VER0 + 12] = 1;
+	/* A non-zero byte beyond version 1. */
+	payload[SECNS_UNSHARE_ARGS_SIZE_VER1 + 4] = 1;
 	CHECK(set_payload(LSM_ATTR_UNSHARE_INIT, payload, 24) == -E2BIG);
-	payload[SECNS_UNSHARE_ARGS_SIZE_VER0 + 12] = 0;
-	/* No payload, exactly version 0 and a longer zero tail: no flags. */
-	for (len = 0; len <= 24; len += len ? 16 : 8) {
-		CHECK(set_payload(LSM_ATTR_UNSHARE_INIT, payload, len) == 0);
+	CHECK(set_payload(LSM_ATTR_UNSHARE, payload, 24) == -E2BIG);
+	payload[SECNS_UNSHARE_ARGS_SIZE_VER1 + 4] = 0;
+	/* No payload, exactly version 0 or 1, and a longer zero tail. */
+	for (k = 0; k < ARRAY_SIZE(lens); k++) {
+		CHECK_RC(set_payload(LSM_ATTR_UNSHARE_INIT, payload, lens[k]), 0);
 		CHECK(drop_pending() == 0);
 	}
+	/* Version 1: reserved is 0, and pidfd too without SECNS_JOIN. */
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE_INIT, 0, 0, 1, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE_INIT, 0, 0, 1U << 31, 24), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, 0, 0, 1, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE_INIT, 0, 3, 0, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, 0, 3, 0, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, 0, -1, 0, 24), -EINVAL);
+	CHECK(get_info(&i) == 0 && i.depth == 0 && i.flags == 0);
 	memcpy(payload, &abort_flag, sizeof(abort_flag));
 	CHECK(set_payload(LSM_ATTR_UNSHARE_INIT, payload, 16) == -ENOENT);
 	return 0;
@@ -370,7 +442,8 @@ TEST(the_payload_follows_the_extensible_struct_rules)
 	RUN_IN_CHILD(payload_rules);
 }
 
-static int drop_cap_mac_admin(void)
+/* Drops cap from the caller's effective set (it stays permitted). */
+static int drop_effective(int cap)
 {
 	struct __user_cap_header_struct h = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -379,22 +452,52 @@ static int drop_cap_mac_admin(void)
 
 	if (syscall(__NR_capget, &h, d))
 		return -errno;
-	d[CAP_TO_INDEX(CAP_MAC_ADMIN)].effective &= ~CAP_TO_MASK(CAP_MAC_ADMIN);
+	d[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
 	return syscall(__NR_capset, &h, d) ? -errno : 0;
+}
+
+static int drop_cap_mac_admin(void)
+{
+	return drop_effective(CAP_MAC_ADMIN);
+}
+
+/* Drops every capability: effective, permitted and inheritable ones. */
+static int drop_all_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+	int k;
+
+	if (syscall(__NR_capset, &h, d) || syscall(__NR_capget, &h, d))
+		return -errno;
+	for (k = 0; k < 2; k++) {
+		if (d[k].effective || d[k].permitted || d[k].inheritable)
+			return -EIO;
+	}
+	return 0;
 }
 
 static int no_cap(void)
 {
+	struct secns_info i;
+
 	CHECK(init() == 0);
 	CHECK(drop_cap_mac_admin() == 0);
+	/* The capability is checked before a pending namespace (EBUSY). */
 	CHECK(init() == -EPERM);
-	CHECK(enter() == -EPERM);
 	/* Dropping one's own pending namespace needs no capability. */
 	CHECK(drop_pending() == 0);
+	CHECK(init() == -EPERM);
+	/* With nothing pending, unshare creates one: that needs it. */
+	CHECK(enter() == -EPERM);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == 0 && i.depth == 0 && i.pending_id == 0 && i.flags == 0);
 	return 0;
 }
 
-TEST(without_cap_mac_admin_it_is_eperm_but_abort_works)
+TEST(without_cap_mac_admin_init_and_one_shot_are_eperm_but_abort_works)
 {
 	RUN_IN_CHILD(no_cap);
 }
@@ -630,6 +733,814 @@ static int bad_arguments(void)
 TEST(bad_arguments_get_their_errno_and_leave_nothing)
 {
 	RUN_IN_CHILD(bad_arguments);
+}
+
+/* Whether two secns_info are the same (the struct has no padding). */
+static bool same_info(const struct secns_info *a, const struct secns_info *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* The secns_info of a child forked now. */
+static int forked_info(struct secns_info *info)
+{
+	int fds[2], status, rc = -EIO;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	pid = fork();
+	if (pid == 0)
+		_exit(get_info(info) == 0 &&
+		      write(fds[1], info, sizeof(*info)) == sizeof(*info) ? 0 : 1);
+	close(fds[1]);
+	if (pid > 0 && read(fds[0], info, sizeof(*info)) == sizeof(*info))
+		rc = 0;
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+		rc = -ECHILD;
+	return rc;
+}
+
+/*
+ * A child that runs a setup, reports its secns_info and waits to be killed:
+ * a target for SECNS_JOIN and ptrace.
+ */
+struct waiter {
+	pid_t pid;
+	int pidfd;
+	int fd;		/* A file the waiter has open (its end of a pipe). */
+	int release;	/* The other end of that pipe. */
+	struct secns_info info;
+};
+
+static void wait_forever(int fd)
+{
+	char c;
+
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* Starts a waiter that runs setup (if any) first: 0 or -1. */
+static int start_waiter(struct waiter *w, int (*setup)(void))
+{
+	int report[2], hold[2];
+	struct secns_info i;
+
+	w->pid = -1;
+	w->pidfd = -1;
+	w->release = -1;
+	if (pipe2(report, O_CLOEXEC))
+		return -1;
+	if (pipe2(hold, O_CLOEXEC)) {
+		close(report[0]);
+		close(report[1]);
+		return -1;
+	}
+	w->pid = fork();
+	if (w->pid == 0) {
+		close(report[0]);
+		close(hold[1]);
+		if ((setup && setup()) || get_info(&i) ||
+		    write(report[1], &i, sizeof(i)) != sizeof(i))
+			_exit(1);
+		wait_forever(hold[0]);
+	}
+	close(report[1]);
+	close(hold[0]);
+	w->fd = hold[0];
+	w->release = hold[1];
+	if (w->pid < 0 ||
+	    read(report[0], &w->info, sizeof(w->info)) != sizeof(w->info)) {
+		close(report[0]);
+		return -1;
+	}
+	close(report[0]);
+	w->pidfd = syscall(__NR_pidfd_open, w->pid, 0);
+	return w->pidfd < 0 ? -1 : 0;
+}
+
+/* Kills and reaps a waiter, whether a tracer stopped it or not. */
+static int stop_waiter(struct waiter *w)
+{
+	int rc = 0;
+
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	if (w->release >= 0)
+		close(w->release);
+	if (w->pid > 0) {
+		kill(w->pid, SIGKILL);
+		rc = waitpid(w->pid, NULL, 0) == w->pid ? 0 : -1;
+	}
+	w->pid = -1;
+	w->pidfd = -1;
+	w->release = -1;
+	return rc;
+}
+
+/* Setup of a waiter: enters a new namespace, then becomes another user. */
+static int enter_as_another_user(void)
+{
+	return enter() || setresuid(1000, 1000, 1000);
+}
+
+/* Checks of SECNS_JOIN on the payload, each before any other. */
+static int join_payloads(void)
+{
+	struct {
+		struct secns_unshare_args args;
+		__u64 tail;
+	} big = { .args.flags = SECNS_JOIN };
+	struct secns_info before, after;
+	struct waiter w;
+	long n;
+
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(get_info(&before) == 0);
+	n = count();
+	/* Version 0, and version 1 cut short. */
+	CHECK_RC(set_flags(LSM_ATTR_UNSHARE, SECNS_JOIN), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, SECNS_JOIN, w.pidfd, 0, 12), -EINVAL);
+	/* With another flag, with the other attribute, with reserved set. */
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, SECNS_JOIN | SECNS_ABORT, w.pidfd, 0,
+			  16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, SECNS_JOIN | (1ULL << 2), w.pidfd,
+			  0, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE_INIT, SECNS_JOIN, w.pidfd, 0, 16),
+		 -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, SECNS_JOIN, w.pidfd, 1, 16), -EINVAL);
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, SECNS_JOIN, w.pidfd, 1U << 31, 24),
+		 -EINVAL);
+	/* A pidfd without SECNS_JOIN is not a one-shot unshare. */
+	CHECK_RC(set_args(LSM_ATTR_UNSHARE, 0, w.pidfd, 0, 16), -EINVAL);
+	/* Beyond version 1. */
+	big.args.pidfd = w.pidfd;
+	big.tail = 1;
+	CHECK_RC(set_payload(LSM_ATTR_UNSHARE, &big, sizeof(big)), -E2BIG);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == n);
+	/* A zero tail beyond version 1 is fine. */
+	big.tail = 0;
+	CHECK_RC(set_payload(LSM_ATTR_UNSHARE, &big, sizeof(big)), 0);
+	CHECK(get_info(&after) == 0 && after.id == w.info.id);
+	CHECK(count() == n);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(join_needs_a_version_1_payload_with_secns_join_alone)
+{
+	RUN_IN_CHILD(join_payloads);
+}
+
+static int join_threads(void)
+{
+	struct secns_info before, after;
+	struct waiter w;
+	pthread_t t;
+	int fds[2], rc, rc_bad_pidfd;
+
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(get_info(&before) == 0);
+	CHECK(pipe(fds) == 0);
+	CHECK(pthread_create(&t, NULL, wait_for_release, &fds[0]) == 0);
+	rc = join(w.pidfd);
+	rc_bad_pidfd = join(-1);
+	CHECK(write(fds[1], "x", 1) == 1);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK_RC(rc, -EINVAL);
+	/* Before the pidfd is looked at. */
+	CHECK_RC(rc_bad_pidfd, -EINVAL);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(join_from_a_multithreaded_process_is_einval)
+{
+	RUN_IN_CHILD(join_threads);
+}
+
+static int no_cap_no_join(void)
+{
+	struct secns_info before, after;
+	long base = count();
+	struct waiter w;
+
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(init() == 0);
+	CHECK(drop_cap_mac_admin() == 0);
+	/* The capability is checked before a pending namespace (EBUSY). */
+	CHECK_RC(join(w.pidfd), -EPERM);
+	CHECK(drop_pending() == 0);
+	/* The waiter's namespace is left once the pending one is freed. */
+	CHECK(count_back_to(base + 1));
+	CHECK(get_info(&before) == 0);
+	CHECK_RC(join(w.pidfd), -EPERM);
+	/* Before the pidfd is looked at. */
+	CHECK_RC(join(-1), -EPERM);
+	/* Nothing pending: a one-shot unshare needs the capability too. */
+	CHECK_RC(enter(), -EPERM);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(after.depth == 0);
+	CHECK(count() == base + 1);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(without_cap_mac_admin_join_and_one_shot_unshare_are_eperm)
+{
+	RUN_IN_CHILD(no_cap_no_join);
+}
+
+static int join_while_pending(void)
+{
+	struct secns_info before, after;
+	struct waiter w;
+	long n;
+
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(init() == 0);
+	CHECK(get_info(&before) == 0);
+	n = count();
+	CHECK_RC(join(w.pidfd), -EBUSY);
+	/* Before the pidfd is looked at. */
+	CHECK_RC(join(-1), -EBUSY);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == n);
+	/* Once nothing is pending, the same join works. */
+	CHECK(drop_pending() == 0);
+	CHECK_RC(join(w.pidfd), 0);
+	CHECK(get_info(&after) == 0 && after.id == w.info.id);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(join_with_a_pending_namespace_is_ebusy)
+{
+	RUN_IN_CHILD(join_while_pending);
+}
+
+static int join_bad_pidfd(void)
+{
+	struct secns_info before, after;
+	long n = count();
+	int fd;
+
+	CHECK(get_info(&before) == 0);
+	CHECK_RC(join(-1), -EBADF);
+	CHECK_RC(join(INT_MAX), -EBADF);
+	/* An open file that is not a pidfd, then its number once closed. */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	CHECK_RC(join(fd), -EBADF);
+	CHECK(close(fd) == 0);
+	CHECK_RC(join(fd), -EBADF);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == n);
+	return 0;
+}
+
+TEST(join_with_a_bad_pidfd_is_ebadf)
+{
+	RUN_IN_CHILD(join_bad_pidfd);
+}
+
+static int join_dead_task(void)
+{
+	struct secns_info before, after;
+	struct waiter reaped, zombie;
+	long base = count();
+	siginfo_t si;
+	int pidfd;
+
+	CHECK(start_waiter(&reaped, enter) == 0);
+	CHECK(start_waiter(&zombie, enter) == 0);
+	pidfd = dup(reaped.pidfd);
+	CHECK(pidfd >= 0);
+	CHECK(stop_waiter(&reaped) == 0);
+	/* Exited, not reaped: a zombie keeps its credentials. */
+	CHECK(kill(zombie.pid, SIGKILL) == 0);
+	CHECK(waitid(P_PID, zombie.pid, &si, WEXITED | WNOWAIT) == 0);
+	CHECK(count_back_to(base + 1));
+	CHECK(get_info(&before) == 0);
+	CHECK_RC(join(pidfd), -ESRCH);
+	CHECK_RC(join(zombie.pidfd), -ESRCH);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == base + 1);
+	CHECK(close(pidfd) == 0);
+	CHECK(stop_waiter(&zombie) == 0);
+	return 0;
+}
+
+TEST(join_of_a_reaped_or_zombie_task_is_esrch)
+{
+	RUN_IN_CHILD(join_dead_task);
+}
+
+/*
+ * Joining needs ptrace read access (PTRACE_MODE_READ_REALCREDS): without
+ * CAP_SYS_PTRACE, only to a task of the caller's own uid.
+ */
+static int join_without_ptrace_access(void)
+{
+	struct secns_info before, after;
+	struct waiter other_user, same_user;
+	long n;
+
+	CHECK(start_waiter(&other_user, enter_as_another_user) == 0);
+	CHECK(start_waiter(&same_user, enter) == 0);
+	CHECK(drop_effective(CAP_SYS_PTRACE) == 0);
+	CHECK(get_info(&before) == 0);
+	n = count();
+	CHECK_RC(join(other_user.pidfd), -EPERM);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == n);
+	CHECK_RC(join(same_user.pidfd), 0);
+	CHECK(get_info(&after) == 0 && after.id == same_user.info.id);
+	CHECK(stop_waiter(&other_user) == 0);
+	CHECK(stop_waiter(&same_user) == 0);
+	return 0;
+}
+
+TEST(join_without_ptrace_read_access_is_eperm)
+{
+	RUN_IN_CHILD(join_without_ptrace_access);
+}
+
+static int join_upward_or_sideways(void)
+{
+	struct secns_info before, after;
+	struct waiter outside, sibling;
+	long n;
+
+	CHECK(start_waiter(&outside, NULL) == 0);
+	CHECK(start_waiter(&sibling, enter) == 0);
+	CHECK(enter() == 0);
+	CHECK(get_info(&before) == 0);
+	n = count();
+	/* The initial namespace is our parent, the sibling's its child. */
+	CHECK(outside.info.id == before.parent_id);
+	CHECK(sibling.info.parent_id == before.parent_id);
+	CHECK_RC(join(outside.pidfd), -EPERM);
+	CHECK_RC(join(sibling.pidfd), -EPERM);
+	CHECK(get_info(&after) == 0 && same_info(&before, &after));
+	CHECK(count() == n);
+	CHECK(stop_waiter(&outside) == 0);
+	CHECK(stop_waiter(&sibling) == 0);
+	return 0;
+}
+
+TEST(joining_upward_or_sideways_is_eperm)
+{
+	RUN_IN_CHILD(join_upward_or_sideways);
+}
+
+static int join_from_the_initial_namespace(void)
+{
+	struct secns_info i, child;
+	struct waiter w;
+	long n;
+
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(w.info.depth == 1 && w.info.id > 0);
+	n = count();
+	CHECK_RC(join(w.pidfd), 0);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == w.info.id && i.parent_id == w.info.parent_id);
+	CHECK(i.depth == w.info.depth);
+	CHECK(i.pending_id == 0 && i.flags == 0);
+	/* No namespace was made. */
+	CHECK(count() == n);
+	/* A child forked now is in it too. */
+	CHECK(forked_info(&child) == 0);
+	CHECK(child.id == w.info.id && child.depth == 1);
+	/* It stays ours once the task we joined is gone. */
+	CHECK(stop_waiter(&w) == 0);
+	CHECK(get_info(&i) == 0 && i.id == w.info.id);
+	return 0;
+}
+
+TEST(join_enters_the_namespace_of_the_task_of_the_pidfd)
+{
+	RUN_IN_CHILD(join_from_the_initial_namespace);
+}
+
+static int join_downward(void)
+{
+	struct secns_info a, i;
+	struct waiter w;
+	long n;
+
+	CHECK(enter() == 0);
+	CHECK(get_info(&a) == 0);
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(w.info.parent_id == a.id && w.info.depth == 2);
+	n = count();
+	CHECK_RC(join(w.pidfd), 0);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == w.info.id && i.parent_id == a.id && i.depth == 2);
+	CHECK(count() == n);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(join_from_a_namespace_into_a_child_namespace)
+{
+	RUN_IN_CHILD(join_downward);
+}
+
+/* Joins a waiter that stays in the caller's namespace: nothing changes. */
+static void join_own_namespace(int line)
+{
+	struct secns_info before, after;
+	struct waiter w;
+	long n;
+
+	check(start_waiter(&w, NULL) == 0, line, "start_waiter");
+	check(get_info(&before) == 0, line, "get_info");
+	n = count();
+	check_rc(join(w.pidfd), 0, line, "join(w.pidfd)");
+	check(get_info(&after) == 0 && same_info(&before, &after), line,
+	      "the same secns_info");
+	check(count() == n, line, "count() == n");
+	check(stop_waiter(&w) == 0, line, "stop_waiter");
+}
+
+static int join_own(void)
+{
+	join_own_namespace(__LINE__);
+	CHECK(enter() == 0);
+	join_own_namespace(__LINE__);
+	return 0;
+}
+
+TEST(joining_ones_own_namespace_changes_nothing)
+{
+	RUN_IN_CHILD(join_own);
+}
+
+static int join_not_the_pending(void)
+{
+	struct secns_info i;
+	struct waiter w;
+	long n;
+
+	CHECK(start_waiter(&w, init) == 0);
+	CHECK(w.info.id == 0 && w.info.flags == SECNS_INFO_PENDING);
+	n = count();
+	/* The effective namespace of the task, the initial one, is joined. */
+	CHECK_RC(join(w.pidfd), 0);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == 0 && i.depth == 0 && i.pending_id == 0 && i.flags == 0);
+	CHECK(count() == n);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(join_takes_the_effective_namespace_not_the_pending_one)
+{
+	RUN_IN_CHILD(join_not_the_pending);
+}
+
+static int enter_pending_without_caps(void)
+{
+	struct secns_info i;
+	__u64 pending;
+
+	CHECK(init() == 0);
+	CHECK(get_info(&i) == 0);
+	pending = i.pending_id;
+	CHECK(drop_all_caps() == 0);
+	CHECK_RC(enter(), 0);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == pending && i.parent_id == 0 && i.depth == 1);
+	CHECK(i.pending_id == 0 && i.flags == 0);
+	/* Nothing pending any more: the capability is needed again. */
+	CHECK_RC(enter(), -EPERM);
+	CHECK_RC(init(), -EPERM);
+	return 0;
+}
+
+TEST(entering_ones_own_pending_namespace_needs_no_capability)
+{
+	RUN_IN_CHILD(enter_pending_without_caps);
+}
+
+static int enter_pending_as_another_user(void)
+{
+	struct secns_info i;
+	__u64 pending;
+
+	CHECK(init() == 0);
+	CHECK(get_info(&i) == 0);
+	pending = i.pending_id;
+	/* Without SECBIT_KEEP_CAPS, this clears the capabilities too. */
+	CHECK(setresuid(1000, 1000, 1000) == 0);
+	CHECK(drop_all_caps() == 0);
+	CHECK_RC(enter(), 0);
+	CHECK(get_info(&i) == 0);
+	CHECK(i.id == pending && i.depth == 1 && i.flags == 0);
+	return 0;
+}
+
+TEST(entering_a_pending_namespace_after_setresuid_needs_no_capability)
+{
+	RUN_IN_CHILD(enter_pending_as_another_user);
+}
+
+/* What the tracer reads from the tracee: same binary, same address. */
+static const char marker[] = "secns ptrace marker";
+
+/* PTRACE_ATTACH or PTRACE_SEIZE, then waits for a stop and detaches. */
+static int trace_and_detach(pid_t pid, int request)
+{
+	int status;
+
+	if (ptrace(request, pid, NULL, NULL))
+		return -errno;
+	if (request == PTRACE_SEIZE && ptrace(PTRACE_INTERRUPT, pid, NULL, NULL))
+		return -errno;
+	if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
+		return -ECHILD;
+	return ptrace(PTRACE_DETACH, pid, NULL, NULL) ? -errno : 0;
+}
+
+/* Reads marker through /proc/PID/mem. */
+static int read_proc_mem(pid_t pid)
+{
+	char path[64], buf[sizeof(marker)];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, buf, sizeof(buf), (off_t)(uintptr_t)marker);
+	close(fd);
+	return n == sizeof(buf) && !memcmp(buf, marker, sizeof(buf)) ? 0 : -EIO;
+}
+
+/* Reads marker with process_vm_readv(2). */
+static int read_vm(pid_t pid)
+{
+	char buf[sizeof(marker)];
+	struct iovec local = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct iovec remote = {
+		.iov_base = (void *)marker,
+		.iov_len = sizeof(marker),
+	};
+	ssize_t n;
+
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return n == sizeof(buf) && !memcmp(buf, marker, sizeof(buf)) ? 0 : -EIO;
+}
+
+/* Takes a copy of the waiter's open file with pidfd_getfd(2). */
+static int copy_fd(const struct waiter *w)
+{
+	int fd = syscall(__NR_pidfd_getfd, w->pidfd, w->fd, 0);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * CHECKs the answer of ptrace_access_check() about w through each of its
+ * users: 0 from each if allowed, else its errno. For /proc/PID/mem,
+ * mm_access() turns a refusal into EACCES, which process_vm_readv(2) maps
+ * back to EPERM.
+ */
+static void check_ptrace(const struct waiter *w, bool refused, int line)
+{
+	int eperm = refused ? -EPERM : 0;
+
+	check_rc(trace_and_detach(w->pid, PTRACE_ATTACH), eperm, line,
+		 "PTRACE_ATTACH");
+	check_rc(trace_and_detach(w->pid, PTRACE_SEIZE), eperm, line,
+		 "PTRACE_SEIZE");
+	check_rc(read_proc_mem(w->pid), refused ? -EACCES : 0, line,
+		 "open(/proc/PID/mem)");
+	check_rc(copy_fd(w), eperm, line, "pidfd_getfd()");
+	check_rc(read_vm(w->pid), eperm, line, "process_vm_readv()");
+}
+
+#define CHECK_PTRACE(w, refused) check_ptrace(w, refused, __LINE__)
+
+/* A child that asks to be traced by its parent once told to. */
+struct tracee {
+	pid_t pid;
+	int go;
+};
+
+/* Forks a tracee that will run setup (if any), then PTRACE_TRACEME. */
+static int start_tracee(struct tracee *t, int (*setup)(void))
+{
+	int fds[2];
+	char c;
+
+	t->go = -1;
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	t->pid = fork();
+	if (t->pid == 0) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1 || (setup && setup()))
+			_exit(255);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(errno);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	close(fds[0]);
+	t->go = fds[1];
+	return t->pid < 0 ? -1 : 0;
+}
+
+/*
+ * Lets the tracee go: 0 once it stopped for us as its tracer and, let go
+ * on, exited; -errno of its PTRACE_TRACEME; -255 if its setup failed.
+ */
+static int finish_tracee(struct tracee *t)
+{
+	ssize_t n = write(t->go, "x", 1);
+	int status;
+
+	close(t->go);
+	if (n != 1)
+		return -EPIPE;
+	if (waitpid(t->pid, &status, 0) != t->pid)
+		return -ECHILD;
+	if (WIFSTOPPED(status)) {
+		if (WSTOPSIG(status) != SIGSTOP ||
+		    ptrace(PTRACE_CONT, t->pid, NULL, NULL) ||
+		    waitpid(t->pid, &status, 0) != t->pid)
+			return -ECHILD;
+		return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
+	}
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
+}
+
+/* PTRACE_TRACEME from a new child that runs setup (if any) first. */
+static int traceme(int (*setup)(void))
+{
+	struct tracee t;
+
+	if (start_tracee(&t, setup))
+		return -ECHILD;
+	return finish_tracee(&t);
+}
+
+static int ptrace_out_of_a_namespace(void)
+{
+	struct waiter outside;
+
+	CHECK(start_waiter(&outside, NULL) == 0);
+	CHECK(enter() == 0);
+	CHECK_PTRACE(&outside, true);
+	CHECK(stop_waiter(&outside) == 0);
+	return 0;
+}
+
+TEST(ptrace_from_a_namespace_to_a_task_outside_is_refused)
+{
+	RUN_IN_CHILD(ptrace_out_of_a_namespace);
+}
+
+static int ptrace_sideways(void)
+{
+	struct waiter sibling;
+
+	CHECK(start_waiter(&sibling, enter) == 0);
+	CHECK(enter() == 0);
+	CHECK_PTRACE(&sibling, true);
+	CHECK(stop_waiter(&sibling) == 0);
+	return 0;
+}
+
+TEST(ptrace_between_sibling_namespaces_is_refused)
+{
+	RUN_IN_CHILD(ptrace_sideways);
+}
+
+/*
+ * PTRACE_TRACEME makes the parent the tracer: a child that stayed outside
+ * may not ask a parent that entered a namespace to trace it.
+ */
+static int traceme_to_a_parent_inside(void)
+{
+	struct tracee t;
+
+	CHECK(start_tracee(&t, NULL) == 0);
+	CHECK(enter() == 0);
+	CHECK_RC(finish_tracee(&t), -EPERM);
+	return 0;
+}
+
+TEST(ptrace_traceme_to_a_parent_in_a_namespace_is_eperm)
+{
+	RUN_IN_CHILD(traceme_to_a_parent_inside);
+}
+
+static int ptrace_into_a_namespace(void)
+{
+	struct waiter inside;
+
+	CHECK(start_waiter(&inside, enter) == 0);
+	CHECK(inside.info.depth == 1);
+	CHECK_PTRACE(&inside, false);
+	/* A child that entered a namespace, traced by its parent outside. */
+	CHECK_RC(traceme(enter), 0);
+	CHECK(stop_waiter(&inside) == 0);
+	return 0;
+}
+
+TEST(the_initial_namespace_may_ptrace_into_a_namespace)
+{
+	RUN_IN_CHILD(ptrace_into_a_namespace);
+}
+
+static int ptrace_within_a_namespace(void)
+{
+	struct waiter w;
+
+	CHECK(enter() == 0);
+	CHECK(start_waiter(&w, NULL) == 0);
+	CHECK(w.info.depth == 1);
+	CHECK_PTRACE(&w, false);
+	CHECK_RC(traceme(NULL), 0);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(ptrace_within_one_namespace_is_allowed)
+{
+	RUN_IN_CHILD(ptrace_within_a_namespace);
+}
+
+static int nested_debugger(void)
+{
+	struct secns_info i;
+	struct waiter w;
+
+	CHECK(enter() == 0);
+	CHECK(enter() == 0);
+	CHECK(get_info(&i) == 0 && i.depth == 2);
+	CHECK_RC(traceme(NULL), 0);
+	CHECK(start_waiter(&w, NULL) == 0);
+	CHECK_RC(trace_and_detach(w.pid, PTRACE_SEIZE), 0);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(a_debugger_in_a_nested_namespace_traces_its_children)
+{
+	RUN_IN_CHILD(nested_debugger);
+}
+
+static int ptrace_into_a_child_namespace(void)
+{
+	struct waiter w;
+
+	CHECK(enter() == 0);
+	CHECK(start_waiter(&w, enter) == 0);
+	CHECK(w.info.depth == 2);
+	CHECK_PTRACE(&w, false);
+	CHECK_RC(traceme(enter), 0);
+	CHECK(stop_waiter(&w) == 0);
+	return 0;
+}
+
+TEST(ptrace_from_a_namespace_into_a_child_namespace_is_allowed)
+{
+	RUN_IN_CHILD(ptrace_into_a_child_namespace);
+}
+
+static int ptrace_while_pending(void)
+{
+	struct waiter outside;
+
+	CHECK(start_waiter(&outside, NULL) == 0);
+	CHECK(init() == 0);
+	CHECK_PTRACE(&outside, false);
+	/* Once the namespace is entered, the same task is outside it. */
+	CHECK(enter() == 0);
+	CHECK_RC(trace_and_detach(outside.pid, PTRACE_SEIZE), -EPERM);
+	CHECK(stop_waiter(&outside) == 0);
+	return 0;
+}
+
+TEST(a_pending_namespace_does_not_count_for_ptrace)
+{
+	RUN_IN_CHILD(ptrace_while_pending);
 }
 
 /* After execve: the program must find no pending namespace. */
