@@ -95,7 +95,9 @@ fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(),
             5 => sys_flags = 1 << rng.below(32),
             6 => attr = [100, 105, 108, 0, rng.next() as u32][rng.below(5) as usize],
             7 => {
-                // A longer struct: a zero tail is fine, a non-zero one E2BIG.
+                // A longer struct: a zero tail is fine; a non-zero byte in
+                // version 1's pidfd or reserved (bytes 8 to 15, no
+                // SECNS_JOIN here) is EINVAL, one beyond them E2BIG.
                 payload.resize(8 + 8 * (1 + rng.below(3)) as usize, 0);
                 if rng.below(2) == 0 {
                     let at = 8 + rng.below(payload.len() as u64 - 8) as usize;
@@ -106,6 +108,8 @@ fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(),
                 size = h.len as u32;
             }
             _ => {
+                // Any one flag in a version 0 payload: SECNS_JOIN is
+                // EINVAL there (it needs version 1, and UNSHARE).
                 payload = SecnsUnshareArgs {
                     flags: 1 << rng.below(64),
                 }

@@ -7,8 +7,9 @@
 //! and runs it as part of the guest's test list; it prints TAP 13 and exits
 //! non-zero when a test fails.
 //!
-//! - no argument: the crate and command tests, those of the BPF policy
-//!   engine (`secns-policy`) and of the kfuncs it uses, for a normal boot;
+//! - no argument: the crate and command tests, the audit records of the
+//!   ptrace boundary, those of the BPF policy engine (`secns-policy`) and
+//!   of the kfuncs it uses, for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity`, the
 //!   secns boot parameters and no `bpf` in `lsm=` (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
@@ -37,6 +38,7 @@ mod fuzz;
 mod interleave;
 mod kfuncs;
 mod policy;
+mod ptrace;
 mod stress;
 mod sys;
 mod tap;
@@ -47,7 +49,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tests: Vec<_> = match args.first().map(String::as_str) {
-        None => [cli::TESTS, policy::TESTS, kfuncs::TESTS].concat(),
+        None => [cli::TESTS, ptrace::TESTS, policy::TESTS, kfuncs::TESTS].concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => [unshare::SECOND_BOOT_TESTS, policy::SECOND_BOOT_TESTS].concat(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),

@@ -43,6 +43,47 @@ pub fn drop_cap_everywhere(cap: u32) -> Result<(), i32> {
     clear_cap(cap, true)
 }
 
+/// Empties the calling thread's effective, permitted and inheritable sets
+/// (and so its ambient set), as a runtime does before it runs the
+/// workload, and checks with capget that they are empty. The bounding set
+/// stays: this is for a process that does not execute a program again.
+pub fn drop_all_caps() -> Result<(), String> {
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [CapData::default(); 2];
+    // SAFETY: `header` and `data` are what capset(2) expects for version 3.
+    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
+        return Err(format!("capset(0, 0, 0): errno {}", errno()));
+    }
+    match caps() {
+        Ok([0, 0, 0]) => Ok(()),
+        Ok(sets) => Err(format!("capabilities left after capset: {sets:#x?}")),
+        Err(e) => Err(format!("capget: errno {e}")),
+    }
+}
+
+/// The calling thread's effective, permitted and inheritable sets, 64 bits
+/// each (capget).
+pub fn caps() -> Result<[u64; 3], i32> {
+    let mut header = CapHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: `header` and `data` are what capget(2) expects for version 3.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
+        return Err(errno());
+    }
+    let join = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
+    Ok([
+        join(data[0].effective, data[1].effective),
+        join(data[0].permitted, data[1].permitted),
+        join(data[0].inheritable, data[1].inheritable),
+    ])
+}
+
 /// Clears `cap` in the effective set, and with `all` in the permitted and
 /// inheritable sets too (capget/capset).
 fn clear_cap(cap: u32, all: bool) -> Result<(), i32> {

@@ -15,8 +15,8 @@ pub const EXIT_CANNOT_EXEC: u8 = 126;
 /// Exit status when PROGRAM was not found.
 pub const EXIT_NOT_FOUND: u8 = 127;
 
-/// Security namespaces for Linux: look at them, run programs in new ones,
-/// set their limits.
+/// Security namespaces for Linux: look at them, run programs in new ones or
+/// in those of other processes, set their limits.
 ///
 /// A security namespace gives a process and its descendants their own
 /// security context, in which every stacked LSM may keep its own policy.
@@ -25,10 +25,11 @@ pub const EXIT_NOT_FOUND: u8 = 127;
     name = "secns",
     version,
     after_help = "Needs a kernel with CONFIG_SECURITY_SECNS and secns in its LSM list \
-(see /sys/kernel/security/lsm). Creating and entering namespaces and changing the \
-limits need CAP_MAC_ADMIN.\n\nExit status: 0 on success, 1 when an operation fails \
-(the message names the errno and what it means), 2 for a usage error; `secns run` \
-has its own (see `secns run --help`)."
+(see /sys/kernel/security/lsm). Creating and joining namespaces and changing the \
+limits need CAP_MAC_ADMIN (entering a namespace one created needs none).\n\nExit \
+status: 0 on success, 1 when an operation fails (the message names the errno and what \
+it means), 2 for a usage error; `secns run` and `secns join` have their own (see \
+`secns run --help`, `secns join --help`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -72,6 +73,31 @@ secns run --setup 'load-policy --ns \"$SECNS_PENDING_ID\"' -- /sbin/init"
         #[arg(last = true, required = true, value_name = "PROGRAM [ARGS]")]
         program: Vec<OsString>,
     },
+    /// Join the security namespace of process PID and execute PROGRAM in it,
+    /// as nsenter(1) does for the other namespaces.
+    ///
+    /// Opens a pidfd of PID (pidfd_open), makes the security namespace PID is
+    /// in this process's own (LSM_ATTR_UNSHARE with SECNS_JOIN) and executes
+    /// PROGRAM, which runs in it with every process it creates. This is how a
+    /// second program runs in a running container.
+    ///
+    /// Needs CAP_MAC_ADMIN and ptrace-read access to PID, and PID's security
+    /// namespace must be the current one or one of its descendants: nobody
+    /// joins upward or sideways.
+    #[command(
+        after_help = "Exit status: PROGRAM's own once it runs; 125 if opening a pidfd of \
+PID or joining its namespace failed (the message says which, with the errno and its \
+meaning); 126 if PROGRAM cannot be executed; 127 if it is not found.\n\nExample:\n  \
+secns join --pid \"$(cat /run/container.pid)\" -- /bin/sh"
+    )]
+    Join {
+        /// The process whose security namespace to join.
+        #[arg(long, value_name = "PID", value_parser = clap::value_parser!(u32).range(1..=2147483647))]
+        pid: u32,
+        /// The program to execute in PID's namespace, and its arguments.
+        #[arg(last = true, required = true, value_name = "PROGRAM [ARGS]")]
+        program: Vec<OsString>,
+    },
     /// Show the global limits and the live count; change them with the
     /// options (CAP_MAC_ADMIN needed).
     Limits {
@@ -101,6 +127,7 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Cmd::Status { json } => status(json),
         Cmd::Run { setup, program } => run(&setup, &program),
+        Cmd::Join { pid, program } => join(pid, &program),
         Cmd::Limits { maxns, maxnsdepth } => limits(maxns, maxnsdepth),
     }
 }
@@ -266,6 +293,23 @@ fn run(setup: &[String], program: &[OsString]) -> ExitCode {
     if let Err(e) = secns::unshare() {
         return abort_and_fail(e);
     }
+    exec(prog, args)
+}
+
+fn join(pid: u32, program: &[OsString]) -> ExitCode {
+    let Some((prog, args)) = program.split_first() else {
+        return fail("no PROGRAM given", 2);
+    };
+    // join_pid closes its pidfd again (which is close-on-exec anyway).
+    if let Err(e) = secns::join_pid(pid) {
+        return fail(format!("pid {pid}: {e}"), EXIT_FAILED);
+    }
+    exec(prog, args)
+}
+
+/// Executes `prog` with `args`, without `SECNS_PENDING_ID` (which only
+/// means something to `--setup` commands); returns only on failure.
+fn exec(prog: &OsString, args: &[OsString]) -> ExitCode {
     let err = Command::new(prog)
         .args(args)
         .env_remove("SECNS_PENDING_ID")
@@ -323,6 +367,73 @@ mod tests {
         assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
         let e = parse(&["secns", "run", "prog"]).expect_err("program without --");
         assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn join_takes_a_pid_and_a_program_after_the_separator() {
+        let cli =
+            parse(&["secns", "join", "--pid", "42", "--", "prog", "-x", "--y"]).expect("valid");
+        let Cmd::Join { pid, program } = cli.command else {
+            panic!("not join")
+        };
+        assert_eq!(pid, 42);
+        assert_eq!(program, ["prog", "-x", "--y"]);
+    }
+
+    #[test]
+    fn join_needs_a_valid_pid_and_a_program() {
+        use clap::error::ErrorKind;
+        let kind = |args: &[&str]| parse(args).expect_err("refused").kind();
+        assert_eq!(
+            kind(&["secns", "join", "--", "prog"]),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["secns", "join", "--pid", "1"]),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            kind(&["secns", "join", "--pid", "1", "prog"]),
+            ErrorKind::UnknownArgument
+        );
+        // A pid_t above 0: pidfd_open(2) takes nothing else.
+        for bad in ["0", "-1", "2147483648", "x", ""] {
+            let pid = format!("--pid={bad}");
+            assert_eq!(
+                kind(&["secns", "join", &pid, "--", "prog"]),
+                ErrorKind::ValueValidation,
+                "--pid {bad:?}"
+            );
+        }
+        assert!(parse(&["secns", "join", "--pid", "2147483647", "--", "p"]).is_ok());
+    }
+
+    #[test]
+    fn the_man_pages_cover_every_subcommand() {
+        let dir = std::env::temp_dir().join(format!("secns-mangen-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        clap_mangen::generate_to(command(), &dir).expect("man pages");
+        let page = |name: &str| {
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        for name in [
+            "secns.1",
+            "secns-status.1",
+            "secns-run.1",
+            "secns-join.1",
+            "secns-limits.1",
+        ] {
+            assert!(page(name).contains(".TH"), "{name} is not roff");
+        }
+        let join = page("secns-join.1");
+        assert!(
+            join.contains("SECNS_JOIN") && join.contains("\\-\\-pid"),
+            "{join}"
+        );
+        let main = page("secns.1");
+        assert!(main.contains("secns\\-join(1)"), "{main}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub enum Op {
     Unshare,
     /// [`crate::abort`]: `LSM_ATTR_UNSHARE_INIT` with `SECNS_ABORT`.
     Abort,
+    /// [`crate::join`]: `LSM_ATTR_UNSHARE` with `SECNS_JOIN`.
+    Join,
+    /// [`crate::join_pid`]: `pidfd_open(2)` of the process to join.
+    OpenPidfd,
     /// [`crate::status`]: `lsm_get_self_attr(LSM_ATTR_UNSHARE)`.
     Status,
     /// [`crate::active_lsms`]: `lsm_list_modules(2)` or the LSM list in
@@ -34,6 +38,8 @@ impl Op {
             Op::Init => "creating a security namespace (LSM_ATTR_UNSHARE_INIT)",
             Op::Unshare => "entering a security namespace (LSM_ATTR_UNSHARE)",
             Op::Abort => "dropping the pending security namespace (SECNS_ABORT)",
+            Op::Join => "joining a security namespace (LSM_ATTR_UNSHARE, SECNS_JOIN)",
+            Op::OpenPidfd => "opening a pidfd of the process (pidfd_open)",
             Op::Status => "reading the security namespaces (LSM_ATTR_UNSHARE)",
             Op::ListModules => "listing the active LSMs",
             Op::ReadLimits => "reading the secns limits",
@@ -120,6 +126,14 @@ impl Error {
     pub fn meaning(&self) -> String {
         let e = self.errno;
         let s = match (self.op, e) {
+            (Op::OpenPidfd, libc::ENOSYS) => {
+                "this kernel has no pidfd_open(2) (Linux 5.3 or later needed)"
+            }
+            (Op::OpenPidfd, libc::ESRCH) => "there is no process with this pid",
+            (Op::OpenPidfd, libc::EINVAL) => {
+                "not the pid of a process (it must be above 0, and a process's, not one of its \
+                 other threads')"
+            }
             (_, libc::ENOSYS) => "this kernel has no LSM system calls (Linux 6.8 or later needed)",
             (Op::SetMaxns | Op::SetMaxnsdepth, libc::EPERM) => {
                 "CAP_MAC_ADMIN in the initial user namespace is needed to change the limits"
@@ -137,9 +151,30 @@ impl Error {
             (_, libc::EOPNOTSUPP) => {
                 "this kernel has no security namespaces (secns is not built in or not in lsm=)"
             }
-            (Op::Init | Op::Unshare, libc::EPERM) => {
+            (Op::Init, libc::EPERM) => {
                 "the caller lacks CAP_MAC_ADMIN in the initial user namespace, or an LSM \
                  (for example lockdown) refused the namespace"
+            }
+            (Op::Unshare, libc::EPERM) => {
+                "the caller lacks CAP_MAC_ADMIN in the initial user namespace (needed when no \
+                 namespace is pending: entering one's own pending namespace needs none), or an \
+                 LSM (for example lockdown) refused the namespace"
+            }
+            (Op::Join, libc::EPERM) => {
+                "the caller lacks CAP_MAC_ADMIN in the initial user namespace, may not read the \
+                 process with ptrace (PTRACE_MODE_READ), or the process's namespace is neither \
+                 the caller's own nor one of its descendants (nobody joins upward or sideways); \
+                 or an LSM (for example lockdown) refused"
+            }
+            (Op::Join, libc::EBUSY) => {
+                "the caller has a pending security namespace: enter it (unshare) or drop it \
+                 (abort) before joining another"
+            }
+            (Op::Join, libc::EBADF) => "the file descriptor is not a pidfd",
+            (Op::Join, libc::ESRCH) => "the process has exited",
+            (Op::Join, libc::EINVAL) => {
+                "the process has more than one thread (only a single-threaded process can \
+                 change its security namespace), or this kernel cannot join (no SECNS_JOIN)"
             }
             (Op::Init | Op::Unshare, libc::ENOSPC) => {
                 return match self.limit {
@@ -165,7 +200,7 @@ impl Error {
             (_, libc::E2BIG) => "the kernel does not know part of the request (newer uapi?)",
             (_, libc::ENOMEM) => "out of memory",
             // secns itself returns none of the others: a stacked LSM refused.
-            (Op::Init | Op::Unshare, _) => {
+            (Op::Init | Op::Unshare | Op::Join, _) => {
                 return format!(
                     "a stacked LSM refused the namespace: {}",
                     std::io::Error::from_raw_os_error(e)
@@ -182,6 +217,8 @@ fn errno_name(e: i32) -> Option<&'static str> {
     Some(match e {
         libc::EPERM => "EPERM",
         libc::ENOENT => "ENOENT",
+        libc::ESRCH => "ESRCH",
+        libc::EBADF => "EBADF",
         libc::ENOMEM => "ENOMEM",
         libc::EACCES => "EACCES",
         libc::EFAULT => "EFAULT",
@@ -237,6 +274,48 @@ mod tests {
             .contains("a stacked LSM refused the namespace"));
         let e = Error::new(Op::Status, 9999);
         assert!(e.to_string().ends_with("(errno 9999)"));
+    }
+
+    #[test]
+    fn entering_a_pending_namespace_is_not_said_to_need_a_capability() {
+        let e = Error::new(Op::Unshare, libc::EPERM).to_string();
+        assert!(
+            e.contains("needed when no namespace is pending")
+                && e.contains("entering one's own pending namespace needs none"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn join_errors_say_what_went_wrong() {
+        let join = |errno| Error::new(Op::Join, errno).to_string();
+        let e = join(libc::EPERM);
+        assert!(
+            e.starts_with("joining a security namespace (LSM_ATTR_UNSHARE, SECNS_JOIN) failed: ")
+                && e.contains("CAP_MAC_ADMIN")
+                && e.contains("ptrace")
+                && e.contains("nobody joins upward or sideways")
+                && e.ends_with("(EPERM)"),
+            "{e}"
+        );
+        assert!(join(libc::EBUSY).contains("pending security namespace"));
+        assert!(join(libc::EBUSY).ends_with("(EBUSY)"));
+        assert!(join(libc::EBADF).ends_with("not a pidfd (EBADF)"));
+        assert!(join(libc::ESRCH).ends_with("the process has exited (ESRCH)"));
+        assert!(join(libc::EINVAL).contains("more than one thread"));
+        assert!(join(libc::E2BIG).contains("does not know part of the request"));
+        assert!(join(libc::EACCES).contains("a stacked LSM refused"));
+        assert!(Error::new(Op::Join, libc::EOPNOTSUPP).is_not_supported());
+
+        let open = |errno| Error::new(Op::OpenPidfd, errno).to_string();
+        assert_eq!(
+            open(libc::ESRCH),
+            "opening a pidfd of the process (pidfd_open) failed: there is no process with this \
+             pid (ESRCH)"
+        );
+        assert!(open(libc::EINVAL).contains("not the pid of a process"));
+        assert!(open(libc::ENOSYS).contains("no pidfd_open(2)"));
+        assert!(open(libc::EMFILE).ends_with(&format!("(errno {})", libc::EMFILE)));
     }
 
     #[test]

@@ -15,9 +15,14 @@
 //!
 //! [`abort`] drops a pending namespace instead; so do `execve` and exit:
 //! a pending namespace never outlives the program that made it, so enter it
-//! before executing the workload. Both steps need
-//! `CAP_MAC_ADMIN`, and the caller must be single-threaded for [`unshare`]:
-//! call them before starting threads (or in a child right after `fork`).
+//! before executing the workload. [`init`] needs `CAP_MAC_ADMIN`; entering
+//! one's own pending namespace needs no capability (it was checked at
+//! [`init`], and the namespace is private to the caller), so a runtime may
+//! drop all its capabilities, or switch to the workload's user, between
+//! [`init`] and [`unshare`]. An [`unshare`] with nothing pending creates
+//! and enters a namespace at once and needs `CAP_MAC_ADMIN`. The caller
+//! must be single-threaded for [`unshare`] and [`join`]: call them before
+//! starting threads (or in a child right after `fork`).
 //!
 //! ```no_run
 //! use std::os::unix::process::CommandExt;
@@ -37,9 +42,26 @@
 //!         secns::abort()?;
 //!         return Err("loading the policy failed".into());
 //!     }
+//!     // Capabilities may be dropped here: entering needs none.
 //!     secns::unshare()?;
 //!     assert_eq!(secns::status()?.id, pending);
 //!     Err(std::process::Command::new("/sbin/init").exec().into())
+//! }
+//! ```
+//!
+//! A second process joins a running one's namespace with [`join`] (a
+//! pidfd) or [`join_pid`], as `setns(2)` joins the other namespaces: this is
+//! how a runtime executes a program in a running container. Joining needs
+//! `CAP_MAC_ADMIN`, nothing pending, ptrace-read access to the target
+//! process, and the target's namespace must be the caller's own or one of
+//! its descendants: nobody joins upward or sideways.
+//!
+//! ```no_run
+//! use std::os::unix::process::CommandExt;
+//!
+//! fn exec_in(container_pid: u32) -> Result<(), Box<dyn std::error::Error>> {
+//!     secns::join_pid(container_pid)?;
+//!     Err(std::process::Command::new("/bin/sh").exec().into())
 //! }
 //! ```
 //!
@@ -54,9 +76,11 @@ pub mod uapi;
 pub use error::{Error, LimitHit, Op, Result};
 
 use core::mem::size_of;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use uapi::{
-    LsmCtxHeader, SecnsInfo, UnshareRequest, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT,
-    LSM_FLAG_SINGLE, LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING, SECNS_INFO_SIZE_VER0,
+    LsmCtxHeader, SecnsInfo, UnshareRequest, UnshareRequestVer1, LSM_ATTR_UNSHARE,
+    LSM_ATTR_UNSHARE_INIT, LSM_FLAG_SINGLE, LSM_ID_SECNS, SECNS_ABORT, SECNS_INFO_PENDING,
+    SECNS_INFO_SIZE_VER0,
 };
 
 /// The caller's security namespaces.
@@ -157,12 +181,16 @@ pub fn status() -> Result<Info> {
         .ok_or(Error::new(Op::Status, libc::EIO))
 }
 
-fn set(attr: u32, flags: u64, op: Op) -> Result<()> {
-    let req = UnshareRequest::new(flags);
-    let bytes = req.as_bytes();
-    sys::lsm_set_self_attr(attr, bytes, bytes.len() as u32, 0)
+/// `lsm_set_self_attr(attr)` with the whole `lsm_ctx` in `ctx`.
+fn set_ctx(attr: u32, ctx: &[u8], op: Op) -> Result<()> {
+    sys::lsm_set_self_attr(attr, ctx, ctx.len() as u32, 0)
         .map(drop)
         .map_err(|e| Error::new(op, e))
+}
+
+/// `lsm_set_self_attr(attr)` with a version 0 payload holding `flags`.
+fn set(attr: u32, flags: u64, op: Op) -> Result<()> {
+    set_ctx(attr, UnshareRequest::new(flags).as_bytes(), op)
 }
 
 /// Tells which limit an `ENOSPC` of the caller ran into.
@@ -215,8 +243,37 @@ pub fn init() -> Result<u64> {
 
 /// Enters the pending security namespace, or creates one and enters it
 /// when none is pending (`LSM_ATTR_UNSHARE`).
+///
+/// Entering one's own pending namespace needs no capability; creating
+/// and entering one at once (nothing pending) needs `CAP_MAC_ADMIN`.
 pub fn unshare() -> Result<()> {
     set(LSM_ATTR_UNSHARE, 0, Op::Unshare).map_err(explain)
+}
+
+/// Joins the security namespace of the process that `pidfd` refers to:
+/// its effective namespace becomes the caller's (`LSM_ATTR_UNSHARE` with
+/// `SECNS_JOIN`), as `setns(2)` does for the other namespaces.
+///
+/// Needs a single-threaded caller with `CAP_MAC_ADMIN` and nothing
+/// pending, ptrace-read access to the process, and its namespace must be
+/// the caller's own or one of its descendants; every stacked LSM may
+/// refuse. The pidfd comes from `pidfd_open(2)` ([`sys::pidfd_open`]) or
+/// `clone3(2)` with `CLONE_PIDFD`; see [`join_pid`] for a pid.
+pub fn join(pidfd: BorrowedFd<'_>) -> Result<()> {
+    let req = UnshareRequestVer1::join(pidfd.as_raw_fd());
+    set_ctx(LSM_ATTR_UNSHARE, req.as_bytes(), Op::Join)
+}
+
+/// Joins the security namespace of process `pid` (see [`join`]) through a
+/// pidfd it opens (`pidfd_open(2)`, an [`Op::OpenPidfd`] error if that
+/// fails) and closes again.
+///
+/// Prefer [`join`] with a pidfd kept from when the process was created
+/// where there is one: a pid may be reused once its process is gone.
+pub fn join_pid(pid: u32) -> Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| Error::new(Op::OpenPidfd, libc::EINVAL))?;
+    let pidfd = sys::pidfd_open(pid).map_err(|e| Error::new(Op::OpenPidfd, e))?;
+    join(pidfd.as_fd())
 }
 
 /// Drops the caller's pending security namespace (`SECNS_ABORT`); needs no
@@ -474,7 +531,7 @@ mod tests {
         }
         let e = init().expect_err("no secns, no namespace");
         assert!(e.is_not_supported(), "{e}");
-        for r in [unshare(), abort()] {
+        for r in [unshare(), abort(), join_pid(std::process::id())] {
             let e = r.expect_err("no secns, no namespace");
             assert!(e.is_not_supported(), "{e}");
         }

@@ -1,9 +1,11 @@
-//! The three LSM system calls, raw: the only `unsafe` code of the crate.
+//! The three LSM system calls and `pidfd_open(2)`, raw: the only `unsafe`
+//! code of the crate.
 //!
 //! Each returns the kernel's answer unchanged: the return value, or the
 //! errno as `Err`. [`lsm_set_self_attr`], [`lsm_get_self_attr`] and
 //! [`lsm_list_modules`] take Rust buffers and cannot pass the kernel a bad
-//! pointer or a size beyond their buffer.
+//! pointer or a size beyond their buffer; [`pidfd_open`] returns an owned
+//! descriptor.
 //!
 //! For tests of the kernel's argument checks, [`lsm_set_self_attr_raw`],
 //! [`lsm_get_self_attr_raw`] and [`RawCtx`] pass whatever they are given:
@@ -13,6 +15,7 @@
 
 use crate::uapi::{LsmCtxHeader, LSM_ID_SECNS};
 use core::mem::size_of;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 // The numbers of the LSM syscalls in the common syscall table of Linux 6.8,
 // which these architectures use; the `libc` crate does not define them yet.
@@ -131,6 +134,17 @@ pub fn lsm_list_modules() -> Result<Vec<u64>, i32> {
     Ok(ids)
 }
 
+/// `pidfd_open(pid, 0)`: a pidfd of process `pid` (close-on-exec, as
+/// the kernel makes every pidfd).
+pub fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd, i32> {
+    // SAFETY: pidfd_open(2) takes two integers and touches no memory of
+    // ours.
+    let fd = ret(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) })?;
+    let fd = RawFd::try_from(fd).map_err(|_| libc::EBADF)?;
+    // SAFETY: the kernel just opened `fd` for us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// An `lsm_ctx` for `lsm_set_self_attr(2)` in 8-byte aligned memory: a
 /// header with whatever fields the caller chooses (they need not agree with
 /// each other or with the payload, to test the kernel's checks), followed
@@ -196,10 +210,15 @@ pub(crate) unsafe trait NoPadding: Copy {}
 unsafe impl NoPadding for crate::uapi::LsmCtxHeader {}
 // SAFETY: one `u64`.
 unsafe impl NoPadding for crate::uapi::SecnsUnshareArgs {}
+// SAFETY: one `u64`, one `i32` and one `u32` (16 bytes, checked in uapi.rs).
+unsafe impl NoPadding for crate::uapi::SecnsUnshareArgsVer1 {}
 // SAFETY: three `u64` and two `u32` (32 bytes, checked in uapi.rs).
 unsafe impl NoPadding for crate::uapi::SecnsInfo {}
 // SAFETY: a header (32 bytes) and one `u64`.
 unsafe impl NoPadding for crate::uapi::UnshareRequest {}
+// SAFETY: a header (32 bytes) and a version 1 payload (16 bytes, no
+// padding; 48 in all, checked in uapi.rs).
+unsafe impl NoPadding for crate::uapi::UnshareRequestVer1 {}
 
 /// Views a uapi value as its bytes.
 pub(crate) fn bytes_of<T: NoPadding>(v: &T) -> &[u8] {
@@ -243,6 +262,23 @@ mod tests {
             empty.as_bytes()[offset_of!(LsmCtxHeader, len)..][..8],
             32u64.to_ne_bytes()
         );
+    }
+
+    #[test]
+    fn pidfd_open_gives_an_owned_close_on_exec_pidfd() {
+        use std::os::fd::AsRawFd;
+        let pid = libc::pid_t::try_from(std::process::id()).expect("a pid_t");
+        let fd = match pidfd_open(pid) {
+            Ok(fd) => fd,
+            // A kernel before 5.3: nothing more to look at.
+            Err(libc::ENOSYS) => return,
+            Err(e) => panic!("pidfd_open(self): errno {e}"),
+        };
+        // SAFETY: F_GETFD on a descriptor we own.
+        let fd_flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+        assert_eq!(fd_flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+        assert_eq!(pidfd_open(0).map(drop), Err(libc::EINVAL));
+        assert_eq!(pidfd_open(-1).map(drop), Err(libc::EINVAL));
     }
 
     #[test]

@@ -9,9 +9,12 @@
 //! and offsets are checked at compile time below, by the unit tests of this
 //! module, and against the kernel headers by `tests/uapi.rs`.
 //!
-//! The structs are version 0 of the kernel's extensible structs and stay
-//! exhaustive: a later version of the uapi is a new Rust definition, and
-//! readers accept (and ignore) bytes beyond version 0, as
+//! The structs are exhaustive, one Rust definition per version of the
+//! kernel's extensible structs: [`SecnsUnshareArgs`] is version 0 of
+//! `struct secns_unshare_args` (`flags` only, what every request but
+//! `SECNS_JOIN` sends) and [`SecnsUnshareArgsVer1`] is version 1 (with the
+//! pidfd of `SECNS_JOIN`); [`SecnsInfo`] is version 0 of `struct
+//! secns_info`, and readers accept (and ignore) bytes beyond it, as
 //! [`SecnsInfo::from_bytes`] does.
 
 use core::mem::{offset_of, size_of};
@@ -29,11 +32,18 @@ pub const LSM_FLAG_SINGLE: u32 = 0x0001;
 
 /// `SECNS_ABORT`: with `LSM_ATTR_UNSHARE_INIT`, drop the pending namespace.
 pub const SECNS_ABORT: u64 = 1 << 0;
+/// `SECNS_JOIN`: with `LSM_ATTR_UNSHARE` and a version 1 payload
+/// ([`SecnsUnshareArgsVer1`]), join the effective namespace of the task
+/// that its `pidfd` refers to.
+pub const SECNS_JOIN: u64 = 1 << 1;
 /// `SECNS_INFO_PENDING`: [`SecnsInfo::flags`] when a namespace is pending.
 pub const SECNS_INFO_PENDING: u32 = 1 << 0;
 /// `SECNS_UNSHARE_ARGS_SIZE_VER0`: the size of version 0 of
 /// [`SecnsUnshareArgs`].
 pub const SECNS_UNSHARE_ARGS_SIZE_VER0: usize = 8;
+/// `SECNS_UNSHARE_ARGS_SIZE_VER1`: the size of version 1,
+/// [`SecnsUnshareArgsVer1`].
+pub const SECNS_UNSHARE_ARGS_SIZE_VER1: usize = 16;
 /// `SECNS_INFO_SIZE_VER0`: the size of version 0 of [`SecnsInfo`]; a later
 /// kernel may append fields, so a payload may be longer.
 pub const SECNS_INFO_SIZE_VER0: usize = 32;
@@ -54,12 +64,28 @@ pub struct LsmCtxHeader {
     pub ctx_len: u64,
 }
 
-/// `struct secns_unshare_args`: the optional payload of both attributes.
+/// Version 0 of `struct secns_unshare_args` (`flags` only): the optional
+/// payload of both attributes, enough for everything but `SECNS_JOIN`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SecnsUnshareArgs {
     /// `SECNS_*` flags.
     pub flags: u64,
+}
+
+/// Version 1 of `struct secns_unshare_args`: version 0 and the pidfd of
+/// `SECNS_JOIN`, which needs this version (`EINVAL` with a shorter
+/// payload).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SecnsUnshareArgsVer1 {
+    /// `SECNS_*` flags.
+    pub flags: u64,
+    /// With `SECNS_JOIN`, a pidfd of the task whose namespace the caller
+    /// joins; must be 0 otherwise (`EINVAL`).
+    pub pidfd: i32,
+    /// Must be 0 (`EINVAL` otherwise).
+    pub reserved: u32,
 }
 
 /// `struct secns_info`: what `lsm_get_self_attr(LSM_ATTR_UNSHARE)` returns.
@@ -89,13 +115,28 @@ pub struct UnshareRequest {
     pub args: SecnsUnshareArgs,
 }
 
+/// An `lsm_ctx` for secns holding a version 1 payload, as `SECNS_JOIN`
+/// needs it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnshareRequestVer1 {
+    /// The header: `id` [`LSM_ID_SECNS`], lengths of the whole.
+    pub header: LsmCtxHeader,
+    /// The payload.
+    pub args: SecnsUnshareArgsVer1,
+}
+
 // The layouts of DESIGN §3 and the uapi headers, checked when compiling.
 const _: () = {
     assert!(size_of::<LsmCtxHeader>() == 32);
     assert!(size_of::<SecnsUnshareArgs>() == SECNS_UNSHARE_ARGS_SIZE_VER0);
+    assert!(size_of::<SecnsUnshareArgsVer1>() == SECNS_UNSHARE_ARGS_SIZE_VER1);
+    assert!(offset_of!(SecnsUnshareArgsVer1, flags) == offset_of!(SecnsUnshareArgs, flags));
     assert!(size_of::<SecnsInfo>() == SECNS_INFO_SIZE_VER0);
     assert!(offset_of!(UnshareRequest, args) == size_of::<LsmCtxHeader>());
     assert!(size_of::<UnshareRequest>() == 40);
+    assert!(offset_of!(UnshareRequestVer1, args) == size_of::<LsmCtxHeader>());
+    assert!(size_of::<UnshareRequestVer1>() == 48);
 };
 
 /// The `u64` at `offset` in `b`, native byte order.
@@ -148,13 +189,45 @@ impl SecnsUnshareArgs {
     }
 }
 
+impl SecnsUnshareArgsVer1 {
+    /// The payload as the kernel reads it.
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
+    }
+}
+
 impl UnshareRequest {
-    /// A request with payload flags `flags`.
+    /// A request with payload flags `flags` (version 0 of the payload).
     pub fn new(flags: u64) -> Self {
         Self {
             header: LsmCtxHeader::new(LSM_ID_SECNS, size_of::<SecnsUnshareArgs>()),
             args: SecnsUnshareArgs { flags },
         }
+    }
+
+    /// The whole `lsm_ctx`, as `lsm_set_self_attr(2)` reads it.
+    pub fn as_bytes(&self) -> &[u8] {
+        crate::sys::bytes_of(self)
+    }
+}
+
+impl UnshareRequestVer1 {
+    /// A request with a version 1 payload: `flags` and `pidfd`, `reserved`
+    /// 0.
+    pub fn new(flags: u64, pidfd: i32) -> Self {
+        Self {
+            header: LsmCtxHeader::new(LSM_ID_SECNS, size_of::<SecnsUnshareArgsVer1>()),
+            args: SecnsUnshareArgsVer1 {
+                flags,
+                pidfd,
+                reserved: 0,
+            },
+        }
+    }
+
+    /// A `SECNS_JOIN` request for `pidfd`.
+    pub fn join(pidfd: i32) -> Self {
+        Self::new(SECNS_JOIN, pidfd)
     }
 
     /// The whole `lsm_ctx`, as `lsm_set_self_attr(2)` reads it.
@@ -214,6 +287,15 @@ mod tests {
         assert_eq!(align_of::<SecnsUnshareArgs>(), 8);
         assert_eq!(offset_of!(SecnsUnshareArgs, flags), 0);
 
+        // Version 1, SECNS_UNSHARE_ARGS_SIZE_VER1 16: version 0, then the
+        // __s32 pidfd and the __u32 reserved.
+        assert_eq!(SECNS_UNSHARE_ARGS_SIZE_VER1, 16);
+        assert_eq!(size_of::<SecnsUnshareArgsVer1>(), 16);
+        assert_eq!(align_of::<SecnsUnshareArgsVer1>(), 8);
+        assert_eq!(offset_of!(SecnsUnshareArgsVer1, flags), 0);
+        assert_eq!(offset_of!(SecnsUnshareArgsVer1, pidfd), 8);
+        assert_eq!(offset_of!(SecnsUnshareArgsVer1, reserved), 12);
+
         // struct lsm_ctx without ctx[].
         assert_eq!(size_of::<LsmCtxHeader>(), 32);
         assert_eq!(offset_of!(LsmCtxHeader, id), 0);
@@ -225,6 +307,9 @@ mod tests {
         assert_eq!(size_of::<UnshareRequest>(), 40);
         assert_eq!(offset_of!(UnshareRequest, header), 0);
         assert_eq!(offset_of!(UnshareRequest, args), 32);
+        assert_eq!(size_of::<UnshareRequestVer1>(), 48);
+        assert_eq!(offset_of!(UnshareRequestVer1, header), 0);
+        assert_eq!(offset_of!(UnshareRequestVer1, args), 32);
     }
 
     #[test]
@@ -284,5 +369,33 @@ mod tests {
         let at = offset_of!(UnshareRequest, args) + offset_of!(SecnsUnshareArgs, flags);
         assert_eq!(b[at..at + 8], SECNS_ABORT.to_ne_bytes());
         assert_eq!(b[offset_of!(LsmCtxHeader, len)..][..8], 40u64.to_ne_bytes());
+    }
+
+    #[test]
+    fn join_requests_carry_a_version_1_payload() {
+        let req = UnshareRequestVer1::join(-7);
+        let b = req.as_bytes();
+        assert_eq!(b.len(), 48);
+        assert_eq!(
+            LsmCtxHeader::from_bytes(b),
+            Some(LsmCtxHeader {
+                id: LSM_ID_SECNS,
+                flags: 0,
+                len: 48,
+                ctx_len: 16,
+            })
+        );
+        let args = offset_of!(UnshareRequestVer1, args);
+        let at = args + offset_of!(SecnsUnshareArgsVer1, flags);
+        assert_eq!(b[at..at + 8], SECNS_JOIN.to_ne_bytes());
+        let at = args + offset_of!(SecnsUnshareArgsVer1, pidfd);
+        assert_eq!(b[at..at + 4], (-7i32).to_ne_bytes());
+        let at = args + offset_of!(SecnsUnshareArgsVer1, reserved);
+        assert_eq!(b[at..at + 4], [0; 4]);
+        // Version 0 is the start of version 1: the same flags, same place.
+        let v0 = UnshareRequest::new(SECNS_ABORT);
+        let v1 = UnshareRequestVer1::new(SECNS_ABORT, 0);
+        assert_eq!(v0.as_bytes()[32..], v1.as_bytes()[32..40]);
+        assert_eq!(v1.as_bytes()[40..], [0; 8]);
     }
 }

@@ -114,24 +114,74 @@ fn constants_match_the_kernel_headers() {
         lsm["LSM_ATTR_UNSHARE_INIT"],
         u64::from(LSM_ATTR_UNSHARE_INIT)
     );
-    assert_eq!(secns["SECNS_ABORT"], SECNS_ABORT);
-    assert_eq!(secns["SECNS_INFO_PENDING"], u64::from(SECNS_INFO_PENDING));
-    assert_eq!(
-        secns["SECNS_UNSHARE_ARGS_SIZE_VER0"] as usize,
-        SECNS_UNSHARE_ARGS_SIZE_VER0
-    );
-    assert_eq!(secns["SECNS_INFO_SIZE_VER0"] as usize, SECNS_INFO_SIZE_VER0);
+    // Every value secns.h defines, and no other: a constant added to the
+    // header must be added to the crate (and to this table).
+    let crate_values: HashMap<String, u64> = [
+        ("SECNS_ABORT", SECNS_ABORT),
+        ("SECNS_JOIN", SECNS_JOIN),
+        ("SECNS_INFO_PENDING", u64::from(SECNS_INFO_PENDING)),
+        (
+            "SECNS_UNSHARE_ARGS_SIZE_VER0",
+            SECNS_UNSHARE_ARGS_SIZE_VER0 as u64,
+        ),
+        (
+            "SECNS_UNSHARE_ARGS_SIZE_VER1",
+            SECNS_UNSHARE_ARGS_SIZE_VER1 as u64,
+        ),
+        ("SECNS_INFO_SIZE_VER0", SECNS_INFO_SIZE_VER0 as u64),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v))
+    .collect();
+    assert_eq!(secns, crate_values);
+}
+
+/// The fields of `struct secns_unshare_args` with their C offsets, and
+/// its C size: the latest version the header defines.
+fn kernel_unshare_args() -> (Vec<(String, usize)>, usize) {
+    c_layout(&fields(&header("secns.h"), "secns_unshare_args"))
 }
 
 #[test]
-fn secns_unshare_args_has_the_kernel_layout() {
-    let (offsets, size) = c_layout(&fields(&header("secns.h"), "secns_unshare_args"));
+fn secns_unshare_args_ver1_has_the_kernel_layout() {
+    let (offsets, size) = kernel_unshare_args();
+    let rust = [
+        ("flags", offset_of!(SecnsUnshareArgsVer1, flags)),
+        ("pidfd", offset_of!(SecnsUnshareArgsVer1, pidfd)),
+        ("reserved", offset_of!(SecnsUnshareArgsVer1, reserved)),
+    ]
+    .map(|(n, o)| (n.to_string(), o));
+    assert_eq!(offsets, rust);
+    assert_eq!(size, size_of::<SecnsUnshareArgsVer1>());
+    assert_eq!(size, SECNS_UNSHARE_ARGS_SIZE_VER1);
+    // The types too: the pidfd is a signed int, reserved unsigned.
+    let types: Vec<String> = fields(&header("secns.h"), "secns_unshare_args")
+        .into_iter()
+        .map(|(ty, _)| ty)
+        .collect();
+    assert_eq!(types, ["__aligned_u64", "__s32", "__u32"]);
+    // ... and the Rust ones are those (a type mismatch does not compile).
+    let v1 = SecnsUnshareArgsVer1::default();
+    let (_, _, _): (u64, i32, u32) = (v1.flags, v1.pidfd, v1.reserved);
+}
+
+#[test]
+fn secns_unshare_args_ver0_is_the_start_of_the_kernel_struct() {
+    // Version 0: the kernel's fields that end within its size.
+    let (offsets, _) = kernel_unshare_args();
+    let ver0: Vec<_> = offsets
+        .into_iter()
+        .filter(|(_, off)| *off < SECNS_UNSHARE_ARGS_SIZE_VER0)
+        .collect();
     assert_eq!(
-        offsets,
+        ver0,
         [("flags".to_string(), offset_of!(SecnsUnshareArgs, flags))]
     );
-    assert_eq!(size, size_of::<SecnsUnshareArgs>());
-    assert_eq!(size, SECNS_UNSHARE_ARGS_SIZE_VER0);
+    assert_eq!(size_of::<SecnsUnshareArgs>(), SECNS_UNSHARE_ARGS_SIZE_VER0);
+    assert_eq!(
+        offset_of!(SecnsUnshareArgs, flags),
+        offset_of!(SecnsUnshareArgsVer1, flags)
+    );
 }
 
 #[test]
@@ -167,4 +217,9 @@ fn an_lsm_ctx_header_is_four_u64() {
     assert_eq!(size_of::<LsmCtxHeader>(), 32);
     assert_eq!(offset_of!(UnshareRequest, args), size_of::<LsmCtxHeader>());
     assert_eq!(size_of::<UnshareRequest>(), 40);
+    assert_eq!(
+        offset_of!(UnshareRequestVer1, args),
+        size_of::<LsmCtxHeader>()
+    );
+    assert_eq!(size_of::<UnshareRequestVer1>(), 48);
 }
