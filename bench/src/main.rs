@@ -19,10 +19,15 @@
 //! Every operation is checked: a benchmark of a call that fails measures
 //! the failure, so an unexpected answer is an error, not a number.
 
+use secns::sys::pidfd_open;
 use secns::sys::{lsm_get_self_attr, lsm_set_self_attr_raw, RawCtx};
-use secns::uapi::{SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
+use secns::uapi::{
+    SecnsUnshareArgs, SecnsUnshareArgsVer1, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT,
+    SECNS_JOIN,
+};
 use std::ffi::CString;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rounds per operation; `bench/report` takes the median.
@@ -146,6 +151,16 @@ impl Ctx {
         ))
     }
 
+    /// `SECNS_JOIN` of the task behind `pidfd` (a version 1 payload).
+    fn join(pidfd: i32) -> Self {
+        let args = SecnsUnshareArgsVer1 {
+            flags: SECNS_JOIN,
+            pidfd,
+            reserved: 0,
+        };
+        Ctx(RawCtx::secns(args.as_bytes()))
+    }
+
     fn set(&self, attr: u32) -> Result<(), i32> {
         let len = u32::try_from(self.0.as_bytes().len()).unwrap_or(u32::MAX);
         lsm_set_self_attr_raw(attr, self.0.as_ptr(), len, 0).map(drop)
@@ -245,7 +260,13 @@ fn process_and_attribute_benchmarks(secns: bool) {
         fork_wait(|| i32::from(unsafe { libc::setuid(0) } != 0))
     });
     if !secns {
-        for name in ["get_unshare", "child_unshare", "child_init", "unshare_call"] {
+        for name in [
+            "get_unshare",
+            "child_unshare",
+            "child_init",
+            "unshare_call",
+            "join_call",
+        ] {
             say(format_args!("bench-skip {name} secns is not in lsm="));
         }
         return;
@@ -266,21 +287,39 @@ fn process_and_attribute_benchmarks(secns: bool) {
     bench("child_init", 300, || {
         fork_wait(|| i32::from(init.set(LSM_ATTR_UNSHARE_INIT).is_err()))
     });
-    unshare_calls(&unshare);
+    calls("unshare_call", &unshare);
+    join_calls();
 }
 
-/// The one-shot `UNSHARE` system call alone: a child makes [`DEPTH_MAX`]
-/// of them, each one level deeper, and times each; one round per child.
-fn unshare_calls(unshare: &Ctx) {
+/// `SECNS_JOIN` alone, as [`calls`] times the one-shot `UNSHARE`: a child
+/// joins the namespace of a process one level down [`DEPTH_MAX`] times
+/// (the first join moves it there, the others join its own namespace,
+/// through every check all the same).
+fn join_calls() {
+    let target = match holder(1) {
+        Ok(pid) => pid,
+        Err(e) => {
+            say(format_args!("bench-error join_call {e}"));
+            return;
+        }
+    };
+    match pidfd_open(target) {
+        Ok(pidfd) => calls("join_call", &Ctx::join(pidfd.as_raw_fd())),
+        Err(e) => say(format_args!("bench-error join_call pidfd_open: errno {e}")),
+    }
+    kill_all(&[target]);
+}
+
+/// `LSM_ATTR_UNSHARE` with `ctx` alone: a child makes [`DEPTH_MAX`] calls
+/// (for the one-shot `UNSHARE`, each one level deeper) and times each; one
+/// round per child.
+fn calls(name: &str, unshare: &Ctx) {
     let n = u64::from(DEPTH_MAX);
-    say(format_args!("bench-begin unshare_call {n}"));
+    say(format_args!("bench-begin {name} {n}"));
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for two descriptors.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-        say(format_args!(
-            "bench-error unshare_call pipe: errno {}",
-            errno()
-        ));
+        say(format_args!("bench-error {name} pipe: errno {}", errno()));
         return;
     }
     let mut rounds = [0u64; ROUNDS];
@@ -301,7 +340,7 @@ fn unshare_calls(unshare: &Ctx) {
         // SAFETY: reads the 8 bytes the child wrote.
         let got = r.is_ok() && unsafe { libc::read(fds[0], (ns as *mut u64).cast(), 8) } == 8;
         if !got {
-            say(format_args!("bench-error unshare_call {r:?}"));
+            say(format_args!("bench-error {name} {r:?}"));
             break;
         }
     }
@@ -313,9 +352,9 @@ fn unshare_calls(unshare: &Ctx) {
     if rounds.contains(&0) {
         return;
     }
-    say(format_args!("bench-end unshare_call"));
+    say(format_args!("bench-end {name}"));
     for (round, ns) in rounds.iter().enumerate() {
-        say(format_args!("bench-round unshare_call {round} {ns}"));
+        say(format_args!("bench-round {name} {round} {ns}"));
     }
 }
 
