@@ -146,14 +146,17 @@ pub(crate) fn init(req: Request) -> Result {
 /// [`init`]. Then `ENOMEM` (for the new credentials), or the refusal of an
 /// LSM. On failure a pending namespace stays pending.
 pub(crate) fn unshare(req: Request) -> Result {
-    if req.flags & !JOIN != 0 {
-        return Err(EINVAL);
-    }
+    // SECNS_JOIN comes with its pidfd (`request` makes no other).
+    let join_pidfd = match (req.flags, req.pidfd) {
+        (0, None) => None,
+        (JOIN, Some(pidfd)) => Some(pidfd),
+        _ => return Err(EINVAL),
+    };
     let task = kernel::current!();
     if !task.is_single_threaded() {
         return Err(EINVAL);
     }
-    if let Some(pidfd) = req.pidfd {
+    if let Some(pidfd) = join_pidfd {
         return join(pidfd);
     }
     let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
@@ -412,7 +415,10 @@ mod tests {
         assert_eq!(init(ABORT | 1 << 63), Err(EINVAL));
         // SECNS_ABORT is for LSM_ATTR_UNSHARE_INIT only.
         assert_eq!(unshare(ABORT), Err(EINVAL));
-        assert_eq!(unshare(2), Err(EINVAL));
+        assert_eq!(unshare(1 << 2), Err(EINVAL));
+        assert_eq!(unshare(1 << 63), Err(EINVAL));
+        // SECNS_JOIN without its pidfd, which no payload makes.
+        assert_eq!(unshare(JOIN), Err(EINVAL));
         wait_for_frees()?;
         assert_eq!(limits::count(), base);
         assert_eq!(info_now()?.flags, 0);
