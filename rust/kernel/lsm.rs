@@ -130,14 +130,17 @@ pub trait Lsm: Sized + 'static {
 
     /// The `ptrace_access_check` hook: may the current task access `child` in `mode`
     /// (`PTRACE_ATTACH`, `/proc/PID/mem`, `pidfd_getfd()`, `process_vm_readv()` and every
-    /// other `ptrace_may_access()`)? An error refuses. Called with `child`'s task lock held:
-    /// must not sleep. A refusal of a [`PtraceMode::is_noaudit`] access is not logged.
+    /// other `ptrace_may_access()`)? An error refuses. Called once the uid, capability and
+    /// dumpable checks passed, with `child`'s task lock held: must not sleep, nor call
+    /// [`Task::ptrace_may_access`] for `child`. A refusal of a [`PtraceMode::is_noaudit`]
+    /// access is not logged.
     fn ptrace_access_check(_child: &Task, _mode: PtraceMode) -> Result {
         Ok(())
     }
 
     /// The `ptrace_traceme` hook: may `parent` trace the current task, which asks for it
-    /// with `PTRACE_TRACEME`? An error refuses. Must not sleep.
+    /// with `PTRACE_TRACEME`? An error refuses. Called with `tasklist_lock` held for
+    /// writing and interrupts off: must not sleep.
     fn ptrace_traceme(_parent: &Task) -> Result {
         Ok(())
     }

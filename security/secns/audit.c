@@ -2,7 +2,8 @@
 /*
  * The audit record of a ptrace access that the security namespace boundary
  * refused (ptrace.rs), in the form of the other LSMs' denials: an AVC
- * record with "lsm=secns", the hook, both namespaces and the other task.
+ * record with "lsm=secns action=denied", the hook, both namespaces and the
+ * other task.
  */
 
 #include <linux/audit.h>
@@ -23,7 +24,7 @@ static void secns_ptrace_audit_pre(struct audit_buffer *ab, void *data)
 	struct secns_ptrace_audit *a =
 		container_of(data, struct secns_ptrace_audit, ad);
 
-	audit_log_format(ab, "lsm=secns op=%s tracer_secns=%llu tracee_secns=%llu",
+	audit_log_format(ab, "lsm=secns action=denied op=%s tracer_secns=%llu tracee_secns=%llu",
 			 a->op, a->tracer_ns, a->tracee_ns);
 }
 
@@ -32,8 +33,8 @@ static void secns_ptrace_audit_pre(struct audit_buffer *ab, void *data)
  * @other: the task on the other side: the tracee for ptrace_access_check,
  *	the tracer for ptrace_traceme
  * @op: the hook that refused, "ptrace_access_check" or "ptrace_traceme"
- * @tracer_ns: the id of the tracer's security namespace
- * @tracee_ns: the id of the tracee's security namespace
+ * @tracer_ns: the id of the tracer's security namespace, U64_MAX if not known
+ * @tracee_ns: the id of the tracee's security namespace, U64_MAX if not known
  *
  * Context: Any context, locks held (the hooks run under the tracee's task
  * lock, or tasklist_lock with interrupts off): allocates with GFP_ATOMIC.

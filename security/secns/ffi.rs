@@ -414,9 +414,10 @@ const _: () = {
     assert!(offset_of!(A, reserved) == 12);
 };
 
-// Only a pointer to `struct task_struct` crosses, which C dereferences: that
-// bindgen gives some of its members no Rust fields does not matter here.
-#[allow(improper_ctypes)]
+#[expect(
+    improper_ctypes,
+    reason = "only a pointer to struct task_struct crosses, which C dereferences"
+)]
 extern "C" {
     /// `audit.c`.
     fn secns_audit_ptrace(
@@ -429,11 +430,18 @@ extern "C" {
 
 /// Writes the audit record of a ptrace access that the namespace boundary
 /// refused: `op` is the hook, `other` the task on the other side (the
-/// tracee, or the tracer of `PTRACE_TRACEME`). Any context.
-pub(crate) fn audit_ptrace(other: &Task, op: &CStr, tracer: &Namespace, tracee: &Namespace) {
+/// tracee, or the tracer of `PTRACE_TRACEME`), and the namespaces of both
+/// sides, `U64_MAX` for one that is not known. Any context.
+pub(crate) fn audit_ptrace(
+    other: &Task,
+    op: &CStr,
+    tracer: Option<&Namespace>,
+    tracee: Option<&Namespace>,
+) {
+    let id = |ns: Option<&Namespace>| ns.map_or(u64::MAX, Namespace::id);
     // SAFETY: `other` is a valid task and `op` a NUL-terminated string, both
     // for the call; `secns_audit_ptrace()` keeps neither.
-    unsafe { secns_audit_ptrace(other.as_ptr(), op.as_char_ptr(), tracer.id(), tracee.id()) };
+    unsafe { secns_audit_ptrace(other.as_ptr(), op.as_char_ptr(), id(tracer), id(tracee)) };
 }
 
 /// C `secns_of_cred()` (`include/linux/secns.h`).

@@ -24,9 +24,12 @@ use kernel::task::{PtraceMode, Task};
 /// descendants; audited unless `mode` says not to.
 pub(crate) fn access_check(child: &Task, mode: PtraceMode) -> Result {
     let tracer = Credential::current();
-    may_trace(&tracer, &child.cred()).map_err(|denied| {
+    let Some(scope) = reaches_everything(&tracer) else {
+        return Ok(());
+    };
+    may_trace(scope, &child.cred()).map_err(|tracee| {
         if !mode.is_noaudit() {
-            denied.audit(child, c"ptrace_access_check");
+            ffi::audit_ptrace(child, c"ptrace_access_check", scope, tracee);
         }
         EPERM
     })
@@ -35,43 +38,36 @@ pub(crate) fn access_check(child: &Task, mode: PtraceMode) -> Result {
 /// The `ptrace_traceme` hook: may `parent` trace the current task? `EPERM`
 /// if the current task is outside `parent`'s namespace and its descendants.
 pub(crate) fn traceme(parent: &Task) -> Result {
-    let tracee = Credential::current();
-    may_trace(&parent.cred(), &tracee).map_err(|denied| {
-        denied.audit(parent, c"ptrace_traceme");
+    let tracer = parent.cred();
+    let Some(scope) = reaches_everything(&tracer) else {
+        return Ok(());
+    };
+    may_trace(scope, &Credential::current()).map_err(|tracee| {
+        ffi::audit_ptrace(parent, c"ptrace_traceme", scope, tracee);
         EPERM
     })
 }
 
-/// A refused access: the namespaces of both sides, when they are known.
-struct Denied<'a> {
-    tracer: Option<&'a Namespace>,
-    tracee: Option<&'a Namespace>,
-}
-
-impl Denied<'_> {
-    /// Writes the audit record, with `other` the task on the other side.
-    fn audit(&self, other: &Task, op: &CStr) {
-        // A namespace that is not known (blank credentials) is refused, and
-        // logged as the initial one would be misleading: only known ones are.
-        if let (Some(tracer), Some(tracee)) = (self.tracer, self.tracee) {
-            ffi::audit_ptrace(other, op, tracer, tracee);
-        }
+/// The namespace of a tracer with credentials `tracer`, or `None` when it is
+/// the initial namespace, which may trace every task: the hooks leave at
+/// once. A namespace that is not known (credentials without one) is not
+/// taken for the initial one: `Some(None)`, which may trace nothing.
+fn reaches_everything(tracer: &Credential) -> Option<Option<&Namespace>> {
+    match blob::cred::<Secns>(tracer).map(|e| &**e.namespace()) {
+        Some(ns) if ns.depth() == 0 => None,
+        scope => Some(scope),
     }
 }
 
-/// Whether a task with credentials `tracer` may trace one with `tracee`.
-///
-/// A tracer in the initial namespace leaves at once. A namespace that is not
-/// known (credentials without one) is refused, never taken for the initial
-/// one.
-fn may_trace<'a>(tracer: &'a Credential, tracee: &'a Credential) -> Result<(), Denied<'a>> {
-    let scope = blob::cred::<Secns>(tracer).map(|e| &**e.namespace());
-    if scope.is_some_and(|s| s.depth() == 0) {
-        return Ok(());
-    }
+/// Whether a tracer in `scope` may trace a task with credentials `tracee`;
+/// the tracee's namespace (`None` when not known) if not.
+fn may_trace<'a>(
+    scope: Option<&Namespace>,
+    tracee: &'a Credential,
+) -> Result<(), Option<&'a Namespace>> {
     let ns = blob::cred::<Secns>(tracee).map(|e| &**e.namespace());
     match (scope, ns) {
         (Some(scope), Some(ns)) if namespace::is_within(ns, scope) => Ok(()),
-        (tracer, tracee) => Err(Denied { tracer, tracee }),
+        _ => Err(ns),
     }
 }

@@ -100,6 +100,7 @@ impl Lsm for Secns {
         ptrace::access_check(child, mode)
     }
 
+    /// The same boundary for `PTRACE_TRACEME`, where `parent` is the tracer.
     fn ptrace_traceme(parent: &Task) -> Result {
         ptrace::traceme(parent)
     }

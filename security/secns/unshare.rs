@@ -180,7 +180,8 @@ pub(crate) fn unshare(req: Request) -> Result {
 /// container). The caller is single-threaded.
 ///
 /// In this order: `EPERM` without `CAP_MAC_ADMIN`, `EBUSY` if a namespace
-/// is pending (it would be left behind), `EBADF` if `pidfd` is not a pidfd,
+/// is pending (it would be left behind), `EBADF` if `pidfd` is not a pidfd
+/// (negative values included),
 /// `ESRCH` if its task has exited, `EPERM` without ptrace read access to it
 /// or when its namespace is neither the caller's own nor one of its
 /// descendants (nobody joins upward or sideways); then `ENOMEM`, or the
@@ -192,6 +193,10 @@ fn join(pidfd: i32) -> Result {
     if own_pending(kernel::current!()).ok_or(EOPNOTSUPP)?.is_some() {
         return Err(EBUSY);
     }
+    // Only a pidfd: not the PIDFD_SELF_* values, which would join oneself.
+    if pidfd < 0 {
+        return Err(EBADF);
+    }
     let target = Task::from_pidfd(pidfd)?;
     // A zombie's credentials stay, but it runs in no namespace any more.
     if target.is_exiting() {
@@ -200,6 +205,10 @@ fn join(pidfd: i32) -> Result {
     if !target.ptrace_may_access(PtraceMode::READ_REALCREDS) {
         return Err(EPERM);
     }
+    // The target may execve, enter a namespace or join one meanwhile: its
+    // namespace only gets deeper, and the credentials checked below are the
+    // ones whose namespace is entered, so no race lands the caller upward
+    // or sideways.
     let ns = effective_of(&target.cred())?;
     let own = effective()?;
     if !namespace::is_within(&ns, &own) {

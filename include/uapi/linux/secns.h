@@ -43,8 +43,8 @@ struct secns_unshare_args {
 
 /*
  * With LSM_ATTR_UNSHARE only: join the effective security namespace of the
- * task that @pidfd refers to, which must be the caller's own or one of its
- * descendants (a version 1 payload).
+ * task that @pidfd refers to, which must be the caller's namespace or a
+ * descendant of it (a version 1 payload).
  */
 #define SECNS_JOIN			(1ULL << 1)
 

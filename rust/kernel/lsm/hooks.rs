@@ -160,8 +160,9 @@ mod adapters {
         child: *mut bindings::task_struct,
         mode: c_uint,
     ) -> c_int {
-        // SAFETY: `security_ptrace_access_check()` passes a valid task, whose lock its caller
-        // holds for the call. CAST: `Task` is a transparent wrapper of `struct task_struct`.
+        // SAFETY: `security_ptrace_access_check()` passes a task its caller holds a reference
+        // to (and whose task lock it holds) for the call. CAST: `Task` is a transparent wrapper
+        // of `struct task_struct`.
         let child = unsafe { &*child.cast::<Task>() };
         ret(L::ptrace_access_check(child, PtraceMode::from_raw(mode)))
     }
