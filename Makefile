@@ -99,9 +99,12 @@ source: provision
 overlay: source
 	@STEP_WHAT="lay the repository onto the kernel tree" $(STEP) overlay $(H)/overlay
 
+# userspace/secns/tests/uapi.rs checks the crate against include/uapi/ and
+# the lines patches/ add to include/uapi/linux/lsm.h: both are inputs.
 cargo:
 	@STEP_WHAT="cargo fmt, clippy and test" \
-	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm bench $(H)/lint-user $(H)/lib.sh" \
+	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm bench include patches \
+		$(H)/lint-user $(H)/lib.sh" \
 		$(STEP) cargo $(H)/lint-user
 
 lint: overlay
@@ -154,7 +157,7 @@ stress: checker userspace
 	$(CHECKER) $(STEP) stress $(H)/stress stress
 
 fuzz: checker userspace
-	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000})" \
+	@STEP_WHAT="the checker kernel fuzzed (FUZZ_CALLS=$${FUZZ_CALLS:-1000000} within FUZZ_SECONDS=$${FUZZ_SECONDS:-7200})" \
 	$(CHECKER) $(STEP) fuzz $(H)/stress fuzz
 
 # The KCSAN kernel: KCSAN excludes KASAN, so it is a third build.

@@ -7,11 +7,12 @@
 //! limits.
 //!
 //! `make fuzz` runs it on the stress kernel with `FUZZ_CALLS` calls
-//! (default 1 000 000), bounded by `FUZZ_SECONDS`; the stress suite of
-//! `make check` runs a shorter one. It prints the seed and the share of
-//! calls the kernel accepted, fails unless at least a third were, and ends
-//! with the count back at its baseline (kmemleak's scan follows in the
-//! stress suite).
+//! (default 1 000 000) within `FUZZ_SECONDS`; the stress suite of
+//! `make check` runs a shorter one. Every call asked for must be made: a
+//! run that its deadline stops early fails, saying how many of them ran.
+//! It prints the seed and the share of calls the kernel accepted, fails
+//! unless at least a third were, and ends with the count back at its
+//! baseline (kmemleak's scan follows in the stress suite).
 
 use crate::stress::{deeper_child, unshare_with_a_thread, Rng};
 use crate::sys::{
@@ -270,8 +271,23 @@ fn limit_changer(seed: u64, base: u64) -> Result<(), String> {
     }
 }
 
-/// Runs the fuzzer with `calls` calls (or the environment's) on two
-/// workers, bounded by `seconds`.
+/// The calls of each of the two workers: together, all of them.
+fn shares(calls: u64) -> [u64; 2] {
+    [calls - calls / 2, calls / 2]
+}
+
+/// Fails unless the `made` calls are at least the `asked` ones. A worker
+/// stops short of its share only at the deadline, after `seconds`: a run
+/// cut short fails, whatever it found until then.
+fn all_calls_made(made: u64, asked: u64, seconds: u64) -> Outcome {
+    check(made >= asked, || {
+        format!("the deadline ({seconds} s) stopped the run after {made} of the {asked} calls asked for")
+    })
+}
+
+/// Runs the fuzzer with `calls` calls (or the environment's `FUZZ_CALLS`)
+/// on two workers within `seconds` (or `FUZZ_SECONDS`); fails if the
+/// deadline stops it before every call was made.
 pub fn run(calls: u64, seconds: u64) -> Outcome {
     let cfg = Config::from_env(calls, seconds);
     let base = sys::count()?;
@@ -291,7 +307,7 @@ pub fn run(calls: u64, seconds: u64) -> Outcome {
         unsafe { libc::_exit(code) }
     }
     let mut workers = Vec::new();
-    for w in 0..2u64 {
+    for (w, quota) in (0..2u64).zip(shares(cfg.calls)) {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for two descriptors.
         if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -301,7 +317,7 @@ pub fn run(calls: u64, seconds: u64) -> Outcome {
         // SAFETY: single-threaded; the child ends with `_exit`.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
-            let r = worker(cfg.seed.wrapping_add(w), cfg.calls / 2, deadline);
+            let r = worker(cfg.seed.wrapping_add(w), quota, deadline);
             let code = match r {
                 Ok((t, e, k)) => {
                     let words = [t.calls, t.accepted, e, k].map(u64::to_ne_bytes).concat();
@@ -351,18 +367,37 @@ pub fn run(calls: u64, seconds: u64) -> Outcome {
     let secs = start.elapsed().as_secs_f64();
     let share = total.accepted as f64 * 100.0 / total.calls.max(1) as f64;
     println!(
-        "# fuzz: seed {}, {} calls, {} accepted ({share:.1} %), {episodes} episodes ({killed} killed), {secs:.0} s",
-        cfg.seed, total.calls, total.accepted
+        "# fuzz: seed {}, {} of {} calls, {} accepted ({share:.1} %), {episodes} episodes ({killed} killed), {secs:.0} s of {} s",
+        cfg.seed, total.calls, cfg.calls, total.accepted, cfg.seconds
     );
     check(failed == 0, || {
         format!("{failed} fuzz worker(s) failed (above)")
     })?;
     restored?;
-    check(total.calls >= cfg.calls.min(1000), || {
-        format!("only {} calls made", total.calls)
-    })?;
+    all_calls_made(total.calls, cfg.calls, cfg.seconds)?;
     check(total.accepted * 3 >= total.calls, || {
         format!("only {share:.1} % of the calls were accepted")
     })?;
     sys::count_back_to(base, Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_cut_short_by_its_deadline_fails() {
+        assert_eq!(all_calls_made(1_000_000, 1_000_000, 3600), Ok(()));
+        assert_eq!(all_calls_made(1_000_175, 1_000_000, 3600), Ok(()));
+        let why = all_calls_made(1000, 1_000_000, 3600).unwrap_err();
+        assert!(why.contains("after 1000 of the 1000000 calls"), "{why}");
+        assert!(all_calls_made(19_999, 20_000, 600).is_err());
+    }
+
+    #[test]
+    fn the_workers_share_every_call() {
+        for calls in [0, 1, 2, 3, 20_000, 20_001, 1_000_000] {
+            assert_eq!(shares(calls).iter().sum::<u64>(), calls);
+        }
+    }
 }

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
             stress::CLEAR,
             tap::Test {
                 name: "fuzz: FUZZ_CALLS calls (default 1000000), within FUZZ_SECONDS",
-                run: || fuzz::run(1_000_000, 3600),
+                run: || fuzz::run(1_000_000, 7200),
             },
             stress::SCAN,
         ],

@@ -101,7 +101,9 @@ fn attach_is_audited() -> Outcome {
         check(r == -1 && errno == libc::EPERM, || {
             format!("PTRACE_ATTACH of a task outside: {r}, errno {errno}, expected EPERM")
         })?;
-        let record = format!("lsm=secns action=denied op=ptrace_access_check tracer_secns={id} tracee_secns=0 ");
+        let record = format!(
+            "lsm=secns action=denied op=ptrace_access_check tracer_secns={id} tracee_secns=0 "
+        );
         wait_for_log(&["type=1400", &record, &opid, "ocomm=\"sleep\""])
     })
 }
@@ -145,7 +147,8 @@ fn traceme_is_audited() -> Outcome {
         check(errno == libc::EPERM, || {
             format!("PTRACE_TRACEME below a parent inside: errno {errno}, expected EPERM")
         })?;
-        let record = format!("lsm=secns action=denied op=ptrace_traceme tracer_secns={id} tracee_secns=0 ");
+        let record =
+            format!("lsm=secns action=denied op=ptrace_traceme tracer_secns={id} tracee_secns=0 ");
         let opid = format!("opid={} ", std::process::id());
         wait_for_log(&["type=1400", &record, &opid])
     })
