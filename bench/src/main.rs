@@ -471,25 +471,35 @@ fn namespace_benchmarks() -> Outcome {
         }
         init_abort(&format!("init_abort_live_{live}"), 1, INIT_ABORT_ITERS);
     }
+    // Both at once: the deepest allowed parent with the most live ones.
+    if result.is_ok() {
+        init_abort("init_abort_deep_and_live", DEPTH_MAX - 1, INIT_ABORT_ITERS);
+    }
     kill_all(&holders);
     let restored = write_limit("maxns", maxns);
     result.and(restored).and(count_reaches(0))
 }
 
-/// The slab in bytes, after folding the per-CPU counters in.
-fn slab_bytes() -> u64 {
-    let _ = std::fs::write("/proc/sys/vm/stat_refresh", "1");
-    read_file("/proc/meminfo")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("Slab:")?
-                .trim()
-                .strip_suffix("kB")?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .map_or(0, |kb: u64| kb * 1024)
+/// The bytes of the slab objects in use, every cache's active objects
+/// times its object size (`/proc/slabinfo`): what the objects themselves
+/// take, not the pages the caches hold (`Slab:` in `/proc/meminfo`, which
+/// moves by whole slabs and with what other caches keep free).
+fn slab_object_bytes() -> Result<u64, String> {
+    let info = std::fs::read_to_string("/proc/slabinfo").map_err(|e| format!("slabinfo: {e}"))?;
+    let mut total = 0u64;
+    // "name <active_objs> <num_objs> <objsize> ...", after two header lines.
+    for line in info.lines().skip(2) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (Some(active), Some(size)) = (f.get(1), f.get(3)) else {
+            return Err(format!("slabinfo: {line:?}"));
+        };
+        let (active, size): (u64, u64) = match (active.parse(), size.parse()) {
+            (Ok(a), Ok(s)) => (a, s),
+            _ => return Err(format!("slabinfo: {line:?}")),
+        };
+        total += active * size;
+    }
+    Ok(total)
 }
 
 /// Blocks until `fd` has a byte to read or is closed.
@@ -547,11 +557,11 @@ fn memory_round(with: bool, round: usize) -> Outcome {
         }
         let n = threads.len() as u64;
         wait_count(&STARTED, n);
-        let before = slab_bytes();
+        let before = slab_object_bytes();
         // SAFETY: closing the write end opens the first gate for all.
         unsafe { libc::close(go[1]) };
         wait_count(&DONE, n);
-        let after = slab_bytes();
+        let after = slab_object_bytes();
         let counted = read_u64("count").unwrap_or(0);
         // SAFETY: closing the write end opens the second gate for all.
         unsafe { libc::close(end[1]) };
@@ -564,6 +574,13 @@ fn memory_round(with: bool, round: usize) -> Outcome {
             ));
             return 1;
         }
+        let (before, after) = match (before, after) {
+            (Ok(b), Ok(a)) => (b, a),
+            (Err(e), _) | (_, Err(e)) => {
+                say(format_args!("bench-error memory {e}"));
+                return 1;
+            }
+        };
         let which = if with { "ns" } else { "none" };
         let growth = after as i64 - before as i64;
         say(format_args!("bench-mem {which} {round} {growth}"));
