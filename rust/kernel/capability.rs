@@ -16,6 +16,12 @@ macro_rules! capabilities {
         pub enum Capability {
             $($(#[$doc])* $name = bindings::$c,)*
         }
+
+        #[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
+        impl Capability {
+            /// Every capability, for the KUnit tests.
+            const ALL: &'static [Self] = &[$(Self::$name,)*];
+        }
     };
 }
 
@@ -176,18 +182,78 @@ impl UserNamespace {
 #[macros::kunit_tests(rust_kernel_capability)]
 mod tests {
     use super::*;
+    use crate::error::{code::ENOMEM, Result};
+    use crate::task::Task;
 
-    #[test]
-    fn capability_numbers_are_the_uapi_ones() {
-        assert_eq!(Capability::Chown.as_raw(), 0);
-        assert_eq!(Capability::MacAdmin.as_raw(), 33);
-        assert_eq!(Capability::CheckpointRestore.as_raw(), 40);
+    /// The bit of `cap` in a `kernel_cap_t`; none for a number beyond the 64 bits.
+    fn bit(cap: Capability) -> u64 {
+        u32::try_from(cap.as_raw())
+            .ok()
+            .and_then(|n| 1u64.checked_shl(n))
+            .unwrap_or(0)
+    }
+
+    /// The effective capabilities of the current task, as the kernel keeps them.
+    fn effective() -> u64 {
+        // SAFETY: only the current task replaces its credentials, and they stay valid while it
+        // runs; their capabilities never change.
+        unsafe { (*(*Task::current_raw()).cred).cap_effective.val }
+    }
+
+    /// Gives the current task the effective capabilities `set`, with new credentials (C
+    /// `prepare_creds()` and `commit_creds()`).
+    fn commit_effective(set: u64) -> Result {
+        // SAFETY: `prepare_creds()` may be called in task context.
+        let new = unsafe { bindings::prepare_creds() };
+        if new.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `new` is a copy of the current task's credentials that this task owns and
+        // nothing else refers to yet; `commit_creds()`, which cannot fail, takes it over.
+        unsafe {
+            (*new).cap_effective.val = set;
+            bindings::commit_creds(new);
+        }
+        Ok(())
     }
 
     #[test]
-    fn kunit_threads_have_every_capability() {
-        // KUnit runs tests in kernel threads, with the initial credentials.
-        assert!(capable(Capability::MacAdmin));
-        assert!(capable(Capability::SysAdmin));
+    fn the_capabilities_are_the_kernels_full_set() {
+        // KUnit runs each case in a kernel thread of its own, with the initial credentials:
+        // every capability the kernel knows is effective (CAP_FULL_SET).
+        let full = effective();
+        let mut seen = 0u64;
+        for &cap in Capability::ALL {
+            // A capability the kernel knows, and not another name for one seen already.
+            assert!((bit(cap) & full) != 0);
+            assert_eq!(bit(cap) & seen, 0);
+            seen |= bit(cap);
+        }
+        // And none is missing.
+        assert_eq!(seen, full);
+    }
+
+    #[test]
+    fn capable_checks_that_one_capability_of_the_current_task() -> Result {
+        let full = effective();
+        for &cap in Capability::ALL {
+            assert!(capable(cap));
+        }
+        // Each capability in turn dropped from the effective set (new credentials committed to
+        // this case's thread, which ends with the case): only that check fails.
+        for &dropped in Capability::ALL {
+            commit_effective(full & !bit(dropped))?;
+            for &cap in Capability::ALL {
+                assert_eq!(capable(cap), cap != dropped);
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_initial_user_namespace_is_the_one_of_kernel_threads() {
+        // SAFETY: `current_user_ns()` only reads the current task's own credentials.
+        let ns = unsafe { bindings::current_user_ns() };
+        assert!(core::ptr::eq(ns, UserNamespace::initial().as_ptr()));
     }
 }

@@ -244,6 +244,79 @@ pub(crate) fn wait_for_frees() -> Result {
     Err(ETIMEDOUT)
 }
 
+/// Waits until at most `count` namespaces are counted, then as
+/// [`wait_for_frees`]; `ETIMEDOUT` after about ten seconds. The namespaces
+/// of a task that has exited leave the count when the task is freed, which
+/// may come a while after it ended.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) fn wait_for_count(count: u32) -> Result {
+    use kernel::sync::rcu::rcu_barrier;
+    use kernel::time::{delay::fsleep, Delta};
+    for _ in 0..10_000 {
+        // A namespace leaves the count before its free is queued.
+        if crate::limits::count() <= count {
+            return wait_for_frees();
+        }
+        rcu_barrier();
+        fsleep(Delta::from_millis(1));
+    }
+    Err(ETIMEDOUT)
+}
+
+/// A reference to a namespace that the running KUnit test holds: dropped
+/// when this is dropped or, if the test ends first, when KUnit cleans up
+/// after it. A failed assertion ends a test without running destructors: a
+/// reference in a plain variable would keep its namespace counted for good.
+///
+/// # Invariants
+///
+/// `_cleanup` owns a reference to `ns`, which it drops only when `self` is
+/// dropped, or after the test, and everything that could reach `self` with
+/// it, has ended.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) struct Held {
+    ns: NonNull<Namespace>,
+    _cleanup: kernel::kunit::Cleanup,
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Held {
+    /// Gives `ns` to the running test; on error it has been dropped.
+    pub(crate) fn new(ns: ARef<Namespace>) -> Result<Self> {
+        let ptr = NonNull::from(&*ns);
+        let cleanup = kernel::kunit::Cleanup::new(ns, drop::<ARef<Namespace>>)?;
+        // INVARIANT: the cleanup owns the reference to `ptr`.
+        Ok(Self {
+            ns: ptr,
+            _cleanup: cleanup,
+        })
+    }
+
+    /// Another reference to the namespace, for the functions that take one.
+    pub(crate) fn aref(&self) -> ARef<Namespace> {
+        ARef::from(&**self)
+    }
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl core::ops::Deref for Held {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        // SAFETY: the reference that the cleanup owns keeps the namespace
+        // alive while `self` lives (type invariants).
+        unsafe { self.ns.as_ref() }
+    }
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Unapproved {
+    /// Gives the namespace, still unapproved, to the running test.
+    pub(crate) fn held(self) -> Result<Held> {
+        Held::new(self.0)
+    }
+}
+
 /// The LSM blob of tasks: the namespace a task created with
 /// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
 ///
@@ -490,7 +563,7 @@ unsafe extern "C" fn secns_pending(task: *mut bindings::task_struct) -> *mut bin
 #[kunit_tests(secns_ffi)]
 mod tests {
     use super::*;
-    use crate::unshare::{Request, ABORT};
+    use crate::unshare::{Request, Restore, ABORT};
 
     fn init(flags: u64) -> Result {
         crate::unshare::init(Request::flags(flags))
@@ -521,12 +594,46 @@ mod tests {
         assert_eq!((ns.id(), ns.depth()), (0, 0));
         assert!(ns.parent().is_none());
         assert_eq!(c_pending_id(), None);
+        let _restore = Restore::save()?;
         init(0)?;
         let pending = own_pending(kernel::current!()).and_then(|p| p.id());
         assert!(pending.is_some());
         assert_eq!(c_pending_id(), pending);
         init(ABORT)?;
         assert_eq!(c_pending_id(), None);
+        wait_for_frees()
+    }
+
+    extern "C" {
+        /// `accessors_kunit.c`: what `secns_of_cred()` and `secns_pending()`
+        /// answer in hardirq context, in an interrupt of the current task,
+        /// for its credentials and itself; 0 if they ran there.
+        fn secns_kunit_accessors_in_hardirq(
+            ns: *mut *mut bindings::secns,
+            pending: *mut *mut bindings::secns,
+        ) -> c_int;
+    }
+
+    #[test]
+    fn the_c_accessors_answer_in_hardirq_context() -> Result {
+        let _restore = Restore::save()?;
+        init(0)?;
+        // What they answer in process context.
+        let cred = Credential::current();
+        // SAFETY: `cred` is valid for the call.
+        let want_ns = unsafe { bindings::secns_of_cred(cred.as_ptr()) };
+        drop(cred);
+        // SAFETY: the current task is valid, and is current.
+        let want_pending = unsafe { bindings::secns_pending(Task::current_raw()) };
+        let mut ns: *mut bindings::secns = ptr::null_mut();
+        let mut pending: *mut bindings::secns = ptr::null_mut();
+        // SAFETY: both pointers are valid for writes.
+        let ret = unsafe { secns_kunit_accessors_in_hardirq(&mut ns, &mut pending) };
+        assert_eq!(ret, 0);
+        assert!(!want_ns.is_null() && ns == want_ns);
+        // The pending namespace, in an interrupt of its task.
+        assert!(!want_pending.is_null() && pending == want_pending);
+        init(ABORT)?;
         wait_for_frees()
     }
 }

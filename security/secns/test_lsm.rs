@@ -3,15 +3,16 @@
 //! The one LSM of the KUnit tests (`CONFIG_SECURITY_SECNS_KUNIT_TEST`
 //! only): `secns_test`, stacked after secns in the `CONFIG_LSM` of
 //! `security/secns/.kunitconfig`. It counts the calls of the three security
-//! namespace hooks, refuses a phase with a given errno while a test has
-//! armed it with [`Veto`], keeps per-namespace state in the namespace blob
-//! ([`NsState`]), counts the `CAP_MAC_ADMIN` checks of a test
-//! ([`CountCaps`]) and sleeps in `secns_free` while a test asks it to
-//! ([`SleepInFree`]), to prove that the hook runs where it may sleep.
+//! namespace hooks, whichever task makes them; refuses a phase with a given
+//! errno to the task of a test that armed it with [`Veto`]; keeps
+//! per-namespace state in the namespace blob ([`NsState`]); counts the
+//! `CAP_MAC_ADMIN` checks of the task of a test ([`CountCaps`]); and sleeps
+//! in every `secns_free` while a test asks it to ([`SleepInFree`]), to
+//! prove that the hook runs where it may sleep.
 //!
-//! Outside the tests' own task it approves everything and counts; a kernel
-//! built with the tests but without `secns_test` in `lsm=` skips the cases
-//! that need it ([`active`]).
+//! The calls of every other task it counts and approves. A kernel built
+//! with the tests but without `secns_test` in `lsm=` skips the cases that
+//! need it ([`needed`]).
 
 use kernel::capability::{Capability, UserNamespace};
 use kernel::cred::Credential;
@@ -22,7 +23,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::task::Task;
 use kernel::time::{delay::fsleep, Delta};
 
-/// What the test LSM saw, and what it refuses.
+/// What the test LSM saw (of every task), and what it refuses.
 pub(crate) struct Probe {
     /// Calls of `task_secns_init`.
     pub(crate) inits: Atomic<u32>,
@@ -34,10 +35,39 @@ pub(crate) struct Probe {
     pub(crate) ns_drops: Atomic<u32>,
     /// `secns_free` calls that slept.
     pub(crate) slept_in_free: Atomic<u32>,
-    /// The errno `task_secns_init` returns; 0 approves.
-    veto_init: Atomic<i32>,
-    /// The errno `task_secns_unshare` returns; 0 approves.
-    veto_unshare: Atomic<i32>,
+    /// What `task_secns_init` answers.
+    veto_init: VetoSlot,
+    /// What `task_secns_unshare` answers.
+    veto_unshare: VetoSlot,
+}
+
+/// A phase that a test may make `secns_test` refuse to its own task.
+struct VetoSlot {
+    /// The errno the phase returns to `task`; 0 approves.
+    errno: Atomic<i32>,
+    /// The task refused (its `task_struct`).
+    task: Atomic<usize>,
+}
+
+impl VetoSlot {
+    const fn new() -> Self {
+        Self {
+            errno: Atomic::new(0),
+            task: Atomic::new(0),
+        }
+    }
+
+    /// The answer of the phase to the current task: the errno of the veto
+    /// if the current task armed it, approval otherwise.
+    fn answer(&self) -> Result {
+        if self.task.load(Relaxed) != Task::current_raw() as usize {
+            return Ok(());
+        }
+        match self.errno.load(Relaxed) {
+            0 => Ok(()),
+            errno => Err(Error::from_errno(errno)),
+        }
+    }
 }
 
 impl Probe {
@@ -48,15 +78,8 @@ impl Probe {
             frees: Atomic::new(0),
             ns_drops: Atomic::new(0),
             slept_in_free: Atomic::new(0),
-            veto_init: Atomic::new(0),
-            veto_unshare: Atomic::new(0),
-        }
-    }
-
-    fn answer(veto: &Atomic<i32>) -> Result {
-        match veto.load(Relaxed) {
-            0 => Ok(()),
-            errno => Err(Error::from_errno(errno)),
+            veto_init: VetoSlot::new(),
+            veto_unshare: VetoSlot::new(),
         }
     }
 }
@@ -72,16 +95,18 @@ pub(crate) fn active() -> bool {
     ACTIVE.load(Relaxed)
 }
 
-/// Makes `secns_test` refuse one phase with `err` until dropped (or the
-/// test ends: see [`Cleanup`]).
+/// Makes `secns_test` refuse one phase with `err` to the current task (the
+/// test's) until dropped (or the test ends: see [`Cleanup`]); it approves
+/// the calls of every other task.
 pub(crate) struct Veto {
     _cleanup: Cleanup,
 }
 
 impl Veto {
-    fn arm(veto: &'static Atomic<i32>, err: Error) -> Result<Self> {
-        veto.store(err.to_errno(), Relaxed);
-        Cleanup::new(veto, |veto| veto.store(0, Relaxed)).map(|c| Self { _cleanup: c })
+    fn arm(veto: &'static VetoSlot, err: Error) -> Result<Self> {
+        veto.task.store(Task::current_raw() as usize, Relaxed);
+        veto.errno.store(err.to_errno(), Relaxed);
+        Cleanup::new(veto, |veto| veto.errno.store(0, Relaxed)).map(|c| Self { _cleanup: c })
     }
 
     /// Refuses `task_secns_init`.
@@ -123,8 +148,9 @@ impl CountCaps {
 /// Whether `secns_free` sleeps.
 static SLEEP_IN_FREE: Atomic<bool> = Atomic::new(false);
 
-/// Makes `secns_free` sleep until dropped (or the test ends): in a context
-/// that cannot sleep, that is a kernel BUG report.
+/// Makes `secns_free` sleep, whichever namespace it frees (frees run on a
+/// workqueue, not in the test's task), until dropped (or the test ends): in
+/// a context that cannot sleep, that is a kernel BUG report.
 pub(crate) struct SleepInFree {
     _cleanup: Cleanup,
 }
@@ -187,12 +213,12 @@ impl Lsm for SecnsTest {
 
     fn task_secns_init(_cred: &Credential, _ns: &SecNs) -> Result {
         PROBE.inits.fetch_add(1, Relaxed);
-        Probe::answer(&PROBE.veto_init)
+        PROBE.veto_init.answer()
     }
 
     fn task_secns_unshare(_cred: &Credential, _ns: &SecNs) -> Result {
         PROBE.unshares.fetch_add(1, Relaxed);
-        Probe::answer(&PROBE.veto_unshare)
+        PROBE.veto_unshare.answer()
     }
 
     fn secns_free(_ns: &SecNs) {

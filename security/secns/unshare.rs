@@ -42,6 +42,70 @@ impl Request {
     }
 }
 
+/// For the KUnit tests: puts the current task back in the namespace it was
+/// in when this was made, with nothing pending, and waits until the count is
+/// back to what it was then. It does that when dropped or, if the test ends
+/// first (a failed assertion ends it without running destructors), when
+/// KUnit cleans up after the test, so that a failed case leaves nothing
+/// counted for the next one.
+///
+/// KUnit cleans up in a kernel thread of its own, in the initial namespace
+/// with nothing pending: there is nothing to put back there. The test's
+/// thread has ended; its credentials and its pending namespace, and with
+/// them what it entered and created, go when it is freed, which the wait
+/// covers.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) struct Restore {
+    _cleanup: kernel::kunit::Cleanup,
+}
+
+/// What a [`Restore`] puts back.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+struct Saved {
+    /// The effective namespace.
+    ns: ARef<Namespace>,
+    /// The namespaces counted.
+    count: u32,
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Restore {
+    /// Saves the current task's effective namespace and the count.
+    pub(crate) fn save() -> Result<Self> {
+        let saved = Saved {
+            ns: effective()?,
+            count: crate::limits::count(),
+        };
+        kernel::kunit::Cleanup::new(saved, Saved::restore).map(|c| Self { _cleanup: c })
+    }
+}
+
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+impl Saved {
+    fn restore(self) {
+        let Self { ns, count } = self;
+        if let Some(pending) = own_pending(kernel::current!()) {
+            drop(pending.take());
+        }
+        let back = effective().is_ok_and(|now| core::ptr::eq::<Namespace>(&*now, &*ns));
+        if !back {
+            if let Ok(mut new) = NewCredential::prepare() {
+                if let Some(e) = blob::cred_mut::<Secns>(&mut new) {
+                    *e = Effective::new(ns);
+                }
+                new.commit();
+            }
+        }
+        if crate::ffi::wait_for_count(count).is_err() {
+            pr_warn!(
+                "{} namespaces still counted after a KUnit test, {} before it\n",
+                crate::limits::count(),
+                count
+            );
+        }
+    }
+}
+
 /// Reads the optional `struct secns_unshare_args` in `ctx`: `EINVAL` for
 /// non-zero `lsm_ctx` flags, a payload shorter than version 0, a non-zero
 /// `reserved`, a pidfd without `SECNS_JOIN`, or `SECNS_JOIN` with a payload
@@ -243,7 +307,7 @@ pub(crate) fn info() -> Result<Info> {
 #[kunit_tests(secns_unshare)]
 mod tests {
     use super::*;
-    use crate::ffi::wait_for_frees;
+    use crate::ffi::{wait_for_frees, Held};
     use crate::limits::{self, TestLimits};
     use crate::test_lsm::{self, CountCaps, Veto, PROBE};
     use kernel::sync::atomic::Relaxed;
@@ -277,32 +341,6 @@ mod tests {
             depth: i.depth,
             flags: i.flags,
         })
-    }
-
-    /// Puts the current task back into `ns` when dropped, and waits for the
-    /// credentials it leaves to be freed, so that the count is exact again.
-    struct Restore(Option<ARef<Namespace>>);
-
-    impl Restore {
-        fn save() -> Result<Self> {
-            Ok(Self(Some(effective()?)))
-        }
-    }
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let task = kernel::current!();
-            if let Some(p) = own_pending(task) {
-                drop(p.take());
-            }
-            if let (Some(ns), Ok(mut new)) = (self.0.take(), NewCredential::prepare()) {
-                if let Some(e) = blob::cred_mut::<Secns>(&mut new) {
-                    *e = Effective::new(ns);
-                }
-                new.commit();
-            }
-            let _ = wait_for_frees();
-        }
     }
 
     /// An `lsm_ctx` for secns with `flags` and `payload`.
@@ -379,6 +417,7 @@ mod tests {
             flags,
             pidfd: Some(0),
         };
+        let _restore = Restore::save()?;
         assert_eq!(super::init(join(JOIN)), Err(EINVAL));
         assert_eq!(super::unshare(join(JOIN | ABORT)), Err(EINVAL));
         assert_eq!(info_now()?.flags, 0);
@@ -411,6 +450,7 @@ mod tests {
     #[test]
     fn abort_without_pending_is_enoent() -> Result {
         let base = limits::count();
+        let _restore = Restore::save()?;
         assert_eq!(init(ABORT), Err(ENOENT));
         wait_for_frees()?;
         assert_eq!(limits::count(), base);
@@ -420,6 +460,7 @@ mod tests {
     #[test]
     fn unknown_flags_are_einval() -> Result {
         let base = limits::count();
+        let _restore = Restore::save()?;
         assert_eq!(init(2), Err(EINVAL));
         assert_eq!(init(ABORT | 1 << 63), Err(EINVAL));
         // SECNS_ABORT is for LSM_ATTR_UNSHARE_INIT only.
@@ -500,12 +541,10 @@ mod tests {
         // Each phase asked the stacked LSMs once.
         assert_eq!(PROBE.inits.load(Relaxed), inits + 1);
         assert_eq!(PROBE.unshares.load(Relaxed), unshares + 1);
-        let cred = Credential::current();
-        assert_eq!(
-            blob::cred::<Secns>(&cred).map(|e| e.namespace().id()),
-            Some(pending)
-        );
-        drop(cred);
+        // The credentials are not held across the assertion: it would leave
+        // them, and the namespace, behind if it failed.
+        let id = blob::cred::<Secns>(&Credential::current()).map(|e| e.namespace().id());
+        assert_eq!(id, Some(pending));
         // Nested: a child of the new namespace.
         unshare(0)?;
         let j = info_now()?;
@@ -524,6 +563,7 @@ mod tests {
             return Ok(());
         }
         let base = limits::count();
+        let _restore = Restore::save()?;
         let (inits, unshares) = (PROBE.inits.load(Relaxed), PROBE.unshares.load(Relaxed));
         let frees = PROBE.frees.load(Relaxed);
         let veto = Veto::init(ECONNREFUSED)?;
@@ -571,6 +611,7 @@ mod tests {
             return Ok(());
         }
         let base = limits::count();
+        let _restore = Restore::save()?;
         let (inits, frees) = (PROBE.inits.load(Relaxed), PROBE.frees.load(Relaxed));
         let _veto = Veto::unshare(EXDEV)?;
         assert_eq!(unshare(0), Err(EXDEV));
@@ -582,6 +623,40 @@ mod tests {
         assert_eq!(limits::count(), base);
         let i = info_now()?;
         assert_eq!((i.id, i.flags), (0, 0));
+        Ok(())
+    }
+
+    #[test]
+    fn a_veto_refuses_the_task_that_armed_it_only() -> Result {
+        use kernel::sync::atomic::Atomic;
+        use kernel::sync::{Arc, Completion};
+        use kernel::workqueue;
+
+        /// What a worker's namespace got: 0 if approved, else the errno.
+        static WORKER: Atomic<i32> = Atomic::new(1);
+
+        if !test_lsm::needed() {
+            return Ok(());
+        }
+        let base = limits::count();
+        let _restore = Restore::save()?;
+        let _veto = Veto::init(EACCES)?;
+        assert_eq!(init(0), Err(EACCES));
+        // Another task, a worker, creating a namespace meanwhile is asked the
+        // same and approved.
+        let root = effective()?;
+        let done = Arc::pin_init(Completion::new(), GFP_KERNEL)?;
+        let finished = done.clone();
+        WORKER.store(1, Relaxed);
+        workqueue::system().try_spawn(GFP_KERNEL, move || {
+            let res = namespace::new_child(&root).and_then(|ns| ns.approve());
+            WORKER.store(res.map_or_else(|e| e.to_errno(), |_| 0), Relaxed);
+            finished.complete_all();
+        })?;
+        done.wait_for_completion();
+        wait_for_frees()?;
+        assert_eq!(WORKER.load(Relaxed), 0);
+        assert_eq!(limits::count(), base);
         Ok(())
     }
 
@@ -618,17 +693,21 @@ mod tests {
             return Ok(());
         }
         let base = limits::count();
+        let _restore = Restore::save()?;
         let drops = PROBE.ns_drops.load(Relaxed);
         init(0)?;
         let task = kernel::current!();
-        let ns = own_pending(task).and_then(|p| p.get()).ok_or(ENOENT)?;
+        let ns = Held::new(own_pending(task).and_then(|p| p.get()).ok_or(ENOENT)?)?;
         // The LSM made its value when it was asked, with what it saw then.
         let state = blob::secns::<test_lsm::SecnsTest>(ns.secns()).ok_or(ENOENT)?;
         assert_eq!((state.id, state.depth), (ns.id(), 1));
         // The initial namespace has no value.
-        let cred = Credential::current();
-        let root = blob::cred::<Secns>(&cred).ok_or(EINVAL)?.namespace();
-        assert!(blob::secns::<test_lsm::SecnsTest>(root.secns()).is_none());
+        let root_has_one = {
+            let cred = Credential::current();
+            let root = blob::cred::<Secns>(&cred).ok_or(EINVAL)?.namespace();
+            blob::secns::<test_lsm::SecnsTest>(root.secns()).is_some()
+        };
+        assert!(!root_has_one);
         drop(ns);
         init(ABORT)?;
         wait_for_frees()?;
