@@ -14,10 +14,11 @@
 //! unless at least a third were, and ends with the count back at its
 //! baseline (kmemleak's scan follows in the stress suite).
 
-use crate::stress::{deeper_child, unshare_with_a_thread, Rng};
+use crate::stress::{deeper_child, unshare_with_a_thread, Op, Own, Rng};
 use crate::sys::{
     self, write_limit, LsmCtxHeader, RawCtx, SecnsUnshareArgs, LSM_ATTR_UNSHARE,
-    LSM_ATTR_UNSHARE_INIT, LSM_CTX_HEADER, SECNS_ABORT,
+    LSM_ATTR_UNSHARE_INIT, LSM_CTX_HEADER, LSM_ID_SECNS, SECNS_ABORT, SECNS_JOIN,
+    SECNS_UNSHARE_ARGS_SIZE_VER0, SECNS_UNSHARE_ARGS_SIZE_VER1,
 };
 use crate::tap::{check, Outcome};
 use std::io::{Read, Write};
@@ -61,14 +62,81 @@ struct Tally {
     accepted: u64,
 }
 
-/// The errnos a well-formed request may get in some state.
-fn state_errno(e: i32) -> bool {
-    [libc::EBUSY, libc::ENOENT, libc::ENOSPC].contains(&e)
+/// The deepest a namespace may be, whatever `maxnsdepth` says (the limit
+/// changer sets it anywhere up to this).
+const DEPTH_MAX: u32 = 32;
+
+/// The page size of the VM's kernel: `lsm_set_self_attr(2)` refuses a
+/// larger `size` (`E2BIG`) before it reads anything.
+const PAGE_SIZE: u32 = 4096;
+
+/// What the kernel makes of `lsm_set_self_attr(attr, ctx, size, sys_flags)`,
+/// where `copied` is the `size` bytes it copies from `ctx` (`None` if they
+/// are not all ours, which [`set`] never asks): the errno of the first
+/// check of the request that fails, in the order that
+/// Documentation/userspace-api/secns.rst gives, or the operation that the
+/// request asks for, whose answer depends on the caller's state.
+fn checked(attr: u32, copied: Option<&[u8]>, size: u32, sys_flags: u32) -> Result<Op, i32> {
+    // The checks of lsm_set_self_attr(2) itself.
+    if sys_flags != 0 || (size as usize) < LSM_CTX_HEADER {
+        return Err(libc::EINVAL);
+    }
+    if size > PAGE_SIZE {
+        return Err(libc::E2BIG);
+    }
+    let c = copied.ok_or(libc::EFAULT)?;
+    let h = LsmCtxHeader::from_bytes(c).ok_or(libc::EINVAL)?;
+    let need = (LSM_CTX_HEADER as u64).checked_add(h.ctx_len);
+    if u64::from(size) < h.len || need.is_none_or(|need| h.len < need) {
+        return Err(libc::EINVAL);
+    }
+    // Addressed to secns, and one of its two attributes.
+    if h.id != LSM_ID_SECNS || ![LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT].contains(&attr) {
+        return Err(libc::EOPNOTSUPP);
+    }
+    if h.flags != 0 {
+        return Err(libc::EINVAL);
+    }
+    // The payload: struct secns_unshare_args, extensible.
+    let p = c
+        .get(LSM_CTX_HEADER..LSM_CTX_HEADER + h.ctx_len as usize)
+        .ok_or(libc::EINVAL)?;
+    if !p.is_empty() && p.len() < SECNS_UNSHARE_ARGS_SIZE_VER0 {
+        return Err(libc::EINVAL);
+    }
+    if p.iter().skip(SECNS_UNSHARE_ARGS_SIZE_VER1).any(|&b| b != 0) {
+        return Err(libc::E2BIG);
+    }
+    // Version 1, zero-extended: flags, pidfd, reserved.
+    let mut v1 = [0u8; SECNS_UNSHARE_ARGS_SIZE_VER1];
+    let known = p.len().min(v1.len());
+    v1[..known].copy_from_slice(&p[..known]);
+    let flags = u64::from_ne_bytes(v1[..8].try_into().unwrap_or_default());
+    let pidfd = i32::from_ne_bytes(v1[8..12].try_into().unwrap_or_default());
+    let reserved = u32::from_ne_bytes(v1[12..].try_into().unwrap_or_default());
+    let join = flags & SECNS_JOIN != 0;
+    if reserved != 0 || (join && p.len() < SECNS_UNSHARE_ARGS_SIZE_VER1) || (!join && pidfd != 0) {
+        return Err(libc::EINVAL);
+    }
+    // Then the flags each attribute takes.
+    match (attr, flags) {
+        (LSM_ATTR_UNSHARE_INIT, 0) => Ok(Op::Init),
+        (LSM_ATTR_UNSHARE_INIT, SECNS_ABORT) => Ok(Op::Abort),
+        (LSM_ATTR_UNSHARE, 0) => Ok(Op::Unshare),
+        (LSM_ATTR_UNSHARE, SECNS_JOIN) => Ok(Op::Join(pidfd)),
+        _ => Err(libc::EINVAL),
+    }
 }
 
-/// The errnos a mutated request may get.
-fn mutation_errno(e: i32) -> bool {
-    state_errno(e) || [libc::EINVAL, libc::E2BIG, libc::EOPNOTSUPP, libc::EFAULT].contains(&e)
+/// Checks the answer `r` to a request that [`checked`] found to be `want`,
+/// for a process in state `own`, and follows the state.
+fn judge(own: &mut Own, r: Result<(), i32>, want: Result<Op, i32>) -> Result<(), String> {
+    match want {
+        Ok(op) => own.judge(op, r),
+        Err(e) => check(r == Err(e), || {
+            format!("{r:?}, expected errno {e} for this request")
+        }),
+    }
 }
 
 /// A well-formed set request for `attr` with the optional `flags` payload.
@@ -80,8 +148,14 @@ fn request(flags: Option<u64>) -> (LsmCtxHeader, Vec<u8>) {
 }
 
 /// `lsm_set_self_attr(attr)` of a well-formed request, with one field
-/// mutated when `mutate`.
-fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(), i32> {
+/// mutated when `mutate`: the kernel's answer, and what [`checked`] makes
+/// of the request.
+fn set(
+    rng: &mut Rng,
+    attr: u32,
+    flags: Option<u64>,
+    mutate: bool,
+) -> (Result<(), i32>, Result<Op, i32>) {
     let (mut h, mut payload) = request(flags);
     let mut attr = attr;
     let mut size = (LSM_CTX_HEADER + payload.len()) as u32;
@@ -130,30 +204,43 @@ fn set(rng: &mut Rng, attr: u32, flags: Option<u64>, mutate: bool) -> Result<(),
     } else {
         size
     };
-    sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, sys_flags).map(drop)
+    let want = checked(attr, ctx.as_bytes().get(..size as usize), size, sys_flags);
+    let r = sys::lsm_set_self_attr_raw(attr, ctx.as_ptr(), size, sys_flags).map(drop);
+    (r, want)
 }
 
 /// One episode, in a process of its own: up to `EPISODE` calls; may end
 /// with `execve` of this program (which must find no pending namespace).
+/// Each answer is the one predicted from the request and the episode's own
+/// state; only a namespace it creates may be refused for a limit that the
+/// other processes share (ENOSPC).
 fn episode(rng: &mut Rng, out: &mut std::fs::File) -> Result<(), String> {
     let mut t = Tally::default();
+    let mut own = Own::now(DEPTH_MAX)?;
     for _ in 0..EPISODE {
         let mutate = rng.below(5) == 0;
-        let (r, what) = match rng.below(20) {
+        let ((r, want), what) = match rng.below(20) {
             0..=5 => (set(rng, LSM_ATTR_UNSHARE_INIT, None, mutate), "INIT"),
             6..=8 => (set(rng, LSM_ATTR_UNSHARE, None, mutate), "UNSHARE"),
             9..=11 => (
                 set(rng, LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT), mutate),
                 "ABORT",
             ),
-            12..=15 => (sys::secns_info().map(drop).map_err(|_| libc::EIO), "GET"),
+            12..=15 => {
+                t.calls += 1;
+                t.accepted += 1;
+                own.verify().map_err(|e| format!("GET: {e}"))?;
+                continue;
+            }
             16 => {
                 t.calls += 1;
                 unshare_with_a_thread()?;
+                own.verify()
+                    .map_err(|e| format!("after UNSHARE with a thread: {e}"))?;
                 continue;
             }
             17 => {
-                let _ = deeper_child();
+                deeper_child(&own)?;
                 continue;
             }
             18 if rng.below(8) == 0 => {
@@ -173,11 +260,10 @@ fn episode(rng: &mut Rng, out: &mut std::fs::File) -> Result<(), String> {
             ),
         };
         t.calls += 1;
-        match r {
-            Ok(()) => t.accepted += 1,
-            Err(e) if (mutate && mutation_errno(e)) || state_errno(e) => {}
-            Err(e) => return Err(format!("{what} (mutated: {mutate}): errno {e}")),
+        if r.is_ok() {
+            t.accepted += 1;
         }
+        judge(&mut own, r, want).map_err(|e| format!("{what} (mutated: {mutate}): {e}"))?;
     }
     out.write_all(&[t.calls.to_ne_bytes(), t.accepted.to_ne_bytes()].concat())
         .map_err(|e| e.to_string())
@@ -399,5 +485,116 @@ mod tests {
         for calls in [0, 1, 2, 3, 20_000, 20_001, 1_000_000] {
             assert_eq!(shares(calls).iter().sum::<u64>(), calls);
         }
+    }
+}
+
+#[cfg(test)]
+mod prediction_tests {
+    use super::*;
+    use crate::sys::SECNS_INFO_SIZE_VER0;
+
+    const INIT: u32 = LSM_ATTR_UNSHARE_INIT;
+    const UNSHARE: u32 = LSM_ATTR_UNSHARE;
+
+    /// A version 1 payload.
+    fn v1(flags: u64, pidfd: i32, reserved: u32) -> Vec<u8> {
+        [
+            &flags.to_ne_bytes()[..],
+            &pidfd.to_ne_bytes(),
+            &reserved.to_ne_bytes(),
+        ]
+        .concat()
+    }
+
+    /// `checked` of `header` and `payload`, all of it passed.
+    fn raw(attr: u32, header: LsmCtxHeader, payload: &[u8]) -> Result<Op, i32> {
+        let ctx = RawCtx::new(header, payload);
+        let b = ctx.as_bytes();
+        checked(attr, Some(b), b.len() as u32, 0)
+    }
+
+    /// `checked` of a well-formed secns context holding `payload`.
+    fn ask(attr: u32, payload: &[u8]) -> Result<Op, i32> {
+        raw(
+            attr,
+            LsmCtxHeader::new(LSM_ID_SECNS, payload.len()),
+            payload,
+        )
+    }
+
+    #[test]
+    fn well_formed_requests_are_their_operations() {
+        assert_eq!(ask(INIT, &[]), Ok(Op::Init));
+        assert_eq!(ask(INIT, &0u64.to_ne_bytes()), Ok(Op::Init));
+        assert_eq!(ask(INIT, &SECNS_ABORT.to_ne_bytes()), Ok(Op::Abort));
+        assert_eq!(ask(INIT, &v1(SECNS_ABORT, 0, 0)), Ok(Op::Abort));
+        assert_eq!(ask(UNSHARE, &[]), Ok(Op::Unshare));
+        assert_eq!(ask(UNSHARE, &v1(0, 0, 0)), Ok(Op::Unshare));
+        assert_eq!(ask(UNSHARE, &v1(SECNS_JOIN, 5, 0)), Ok(Op::Join(5)));
+        assert_eq!(ask(UNSHARE, &v1(SECNS_JOIN, -1, 0)), Ok(Op::Join(-1)));
+        // A longer struct with a zero tail.
+        let mut long = v1(SECNS_ABORT, 0, 0);
+        long.resize(SECNS_INFO_SIZE_VER0, 0);
+        assert_eq!(ask(INIT, &long), Ok(Op::Abort));
+    }
+
+    #[test]
+    fn the_payload_follows_its_rules() {
+        // Shorter than version 0.
+        assert_eq!(ask(INIT, &[0; 1]), Err(libc::EINVAL));
+        assert_eq!(ask(INIT, &[0; 7]), Err(libc::EINVAL));
+        // A non-zero byte beyond version 1, even with other faults.
+        let mut long = v1(0, 3, 1);
+        long.resize(24, 0);
+        long[20] = 1;
+        assert_eq!(ask(INIT, &long), Err(libc::E2BIG));
+        // reserved, a pidfd without SECNS_JOIN, SECNS_JOIN in version 0.
+        assert_eq!(ask(UNSHARE, &v1(SECNS_JOIN, 3, 1)), Err(libc::EINVAL));
+        assert_eq!(ask(UNSHARE, &v1(0, 3, 0)), Err(libc::EINVAL));
+        assert_eq!(ask(INIT, &v1(SECNS_ABORT, -1, 0)), Err(libc::EINVAL));
+        assert_eq!(ask(UNSHARE, &SECNS_JOIN.to_ne_bytes()), Err(libc::EINVAL));
+        // Each attribute's flags.
+        assert_eq!(ask(INIT, &v1(SECNS_JOIN, 3, 0)), Err(libc::EINVAL));
+        assert_eq!(ask(UNSHARE, &SECNS_ABORT.to_ne_bytes()), Err(libc::EINVAL));
+        assert_eq!(ask(INIT, &(1u64 << 2).to_ne_bytes()), Err(libc::EINVAL));
+        assert_eq!(ask(UNSHARE, &(1u64 << 63).to_ne_bytes()), Err(libc::EINVAL));
+        let both = SECNS_JOIN | SECNS_ABORT;
+        assert_eq!(ask(UNSHARE, &v1(both, 3, 0)), Err(libc::EINVAL));
+    }
+
+    #[test]
+    fn the_system_call_and_the_header_come_first() {
+        let payload = v1(0, 0, 0);
+        let ok = LsmCtxHeader::new(LSM_ID_SECNS, payload.len());
+        let ctx = RawCtx::new(ok, &payload);
+        let b = ctx.as_bytes();
+        let whole = b.len() as u32;
+        assert_eq!(checked(INIT, Some(b), whole, 1), Err(libc::EINVAL));
+        assert_eq!(checked(INIT, Some(&b[..31]), 31, 0), Err(libc::EINVAL));
+        assert_eq!(checked(INIT, None, 4097, 0), Err(libc::E2BIG));
+        // size below len.
+        assert_eq!(checked(INIT, Some(&b[..40]), 40, 0), Err(libc::EINVAL));
+        // len below the header and ctx_len, and ctx_len overflowing.
+        for ctx_len in [17, u64::MAX - 16, u64::MAX] {
+            let h = LsmCtxHeader { ctx_len, ..ok };
+            assert_eq!(raw(INIT, h, &payload), Err(libc::EINVAL));
+        }
+        let h = LsmCtxHeader { len: 47, ..ok };
+        assert_eq!(raw(INIT, h, &payload), Err(libc::EINVAL));
+        // Then the LSM and the attribute, before the context's flags.
+        let bad_flags = LsmCtxHeader { flags: 1, ..ok };
+        for id in [0, LSM_ID_SECNS + 1, u64::MAX] {
+            let h = LsmCtxHeader { id, ..bad_flags };
+            assert_eq!(raw(INIT, h, &payload), Err(libc::EOPNOTSUPP));
+        }
+        for attr in [0, 100, 105, 108, u32::MAX] {
+            assert_eq!(raw(attr, bad_flags, &payload), Err(libc::EOPNOTSUPP));
+        }
+        assert_eq!(raw(INIT, bad_flags, &payload), Err(libc::EINVAL));
+        // A shorter ctx_len within len: the payload is what ctx_len says.
+        let h = LsmCtxHeader { ctx_len: 8, ..ok };
+        assert_eq!(raw(INIT, h, &payload), Ok(Op::Init));
+        let h = LsmCtxHeader { ctx_len: 1, ..ok };
+        assert_eq!(raw(INIT, h, &payload), Err(libc::EINVAL));
     }
 }

@@ -225,6 +225,14 @@ static ENTERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// Threads found in their old namespace after their process entered a new one.
 static STRAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// Racing threads that have started (counted first thing), and those that
+/// have ended (counted after their last call, just before they return:
+/// until they exit, they are still in the thread group).
+static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static ENDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// The `UNSHARE` calls the racing process has begun.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Run by every racing thread as it ends: if its process has entered a
 /// namespace and this thread is still in the old one, then the thread (or
 /// the thread that made it) lived through a successful `UNSHARE`.
@@ -240,24 +248,64 @@ fn stray_check() {
     }
 }
 
+/// A racing thread: it lets its process begin two `UNSHARE` calls after it
+/// started (waiting 2 ms at most, so a round never depends on it), then
+/// makes a thread and ends unjoined while the calls go on.
+fn racing_thread() {
+    use std::sync::atomic::Ordering::SeqCst;
+    STARTED.fetch_add(1, SeqCst);
+    let calls = CALLS.load(SeqCst);
+    let start = std::time::Instant::now();
+    while CALLS.load(SeqCst) < calls + 2 && start.elapsed() < Duration::from_millis(2) {
+        std::thread::yield_now();
+    }
+    std::thread::spawn(|| {
+        STARTED.fetch_add(1, SeqCst);
+        stray_check();
+        ENDED.fetch_add(1, SeqCst);
+    });
+    stray_check();
+    ENDED.fetch_add(1, SeqCst);
+}
+
+/// What a round saw: the calls refused, and those of them made while a
+/// racing thread was certainly alive.
+struct Raced {
+    refused: u64,
+    overlapped: u64,
+}
+
 /// One round, in a process of its own: INIT, then threads that each make
 /// a thread and end unjoined, while the process calls `UNSHARE` until it
-/// succeeds. Returns how many calls were refused first.
-fn race_round(threads: u64) -> Result<u64, String> {
+/// succeeds.
+fn race_round(threads: u64) -> Result<Raced, String> {
     use std::sync::atomic::Ordering::SeqCst;
     sys::secns_set(LSM_ATTR_UNSHARE_INIT, None).map_err(|e| format!("INIT: errno {e}"))?;
     let pending = sys::secns_info()?.pending_id;
     for _ in 0..threads {
-        std::thread::spawn(|| {
-            std::thread::spawn(stray_check);
-            stray_check();
-        });
+        std::thread::spawn(racing_thread);
     }
-    let mut refused = 0;
+    let (mut refused, mut overlapped) = (0, 0);
     loop {
-        match sys::secns_set(LSM_ATTR_UNSHARE, None) {
+        CALLS.fetch_add(1, SeqCst);
+        let started = STARTED.load(SeqCst);
+        let r = sys::secns_set(LSM_ATTR_UNSHARE, None);
+        let ended = ENDED.load(SeqCst);
+        // More threads had started before the call than had ended after
+        // it: one of those that had started was alive throughout the call,
+        // which the kernel must refuse.
+        let alive = started > ended;
+        match r {
+            Ok(()) if alive => {
+                return Err(format!(
+                    "UNSHARE succeeded with a racing thread alive ({started} started before the call, {ended} ended after it)"
+                ))
+            }
             Ok(()) => break,
-            Err(libc::EINVAL) if refused < 100_000 => refused += 1,
+            Err(libc::EINVAL) if refused < 100_000 => {
+                refused += 1;
+                overlapped += u64::from(alive);
+            }
             Err(e) => return Err(format!("UNSHARE after {refused} refusals: errno {e}")),
         }
         if refused % 64 == 0 {
@@ -285,18 +333,24 @@ fn race_round(threads: u64) -> Result<u64, String> {
     check(strays == 0, || {
         format!("{strays} threads in the old namespace after UNSHARE succeeded")
     })?;
-    Ok(refused)
+    Ok(Raced {
+        refused,
+        overlapped,
+    })
 }
 
 /// Forks a process per round, so each round starts at the same depth.
+/// Fails unless some round made a call while one of its threads was
+/// certainly alive: then the race did not happen.
 fn racer(seed: u64) -> Outcome {
+    const ROUNDS: u64 = 60;
     let mut rng = Rng::new(seed);
-    let (mut refused, mut raced) = (0, 0);
-    for round in 0..60 {
+    let (mut refused, mut raced, mut overlapped) = (0, 0, 0);
+    for round in 0..ROUNDS {
         let threads = 1 + rng.below(3);
         let (pid, mut input) = fork_reporting(|out| {
             let msg = match race_round(threads) {
-                Ok(n) => format!("+{n}"),
+                Ok(r) => format!("+{} {}", r.refused, r.overlapped),
                 Err(e) => format!("-round {round}: {e}"),
             };
             let _ = out.write_all(msg.as_bytes());
@@ -307,16 +361,25 @@ fn racer(seed: u64) -> Outcome {
         if read.is_err() || failed != 0 {
             return Err(format!("round {round}: the child died"));
         }
-        match msg.strip_prefix('+').map(str::parse::<u64>) {
-            Some(Ok(n)) => {
-                refused += n;
-                raced += u64::from(n > 0);
+        let counts = msg.strip_prefix('+').and_then(|m| {
+            let (r, o) = m.split_once(' ')?;
+            Some((r.parse::<u64>().ok()?, o.parse::<u64>().ok()?))
+        });
+        match counts {
+            Some((r, o)) => {
+                refused += r;
+                raced += u64::from(r > 0);
+                overlapped += u64::from(o > 0);
             }
-            _ => return Err(msg.trim_start_matches('-').to_string()),
+            None => return Err(msg.trim_start_matches('-').to_string()),
         }
     }
-    println!("#   racer {seed}: {raced} of 60 rounds raced, {refused} UNSHAREs refused");
-    Ok(())
+    println!(
+        "#   racer {seed}: {raced} of {ROUNDS} rounds had UNSHAREs refused ({refused} in all), {overlapped} a call made while a thread was certainly alive"
+    );
+    check(overlapped > 0, || {
+        format!("in none of the {ROUNDS} rounds was UNSHARE called while a racing thread was certainly alive")
+    })
 }
 
 fn threads_racing_unshare() -> Outcome {
@@ -338,23 +401,37 @@ fn limit_writer(seed: u64) -> Result<(), i32> {
     let mut rng = Rng::new(seed);
     for _ in 0..300 {
         sys::write_limit("maxns", base + rng.below(SPAN + 1)).map_err(|_| libc::EIO)?;
-        sys::write_limit("maxnsdepth", 1 + rng.below(4)).map_err(|_| libc::EIO)?;
+        sys::write_limit("maxnsdepth", 1 + rng.below(u64::from(DEPTH_SPAN)))
+            .map_err(|_| libc::EIO)?;
     }
     Ok(())
 }
 
-fn maker(seed: u64) -> Result<(), i32> {
+/// The highest `maxnsdepth` the writers may set (they set 1 to this).
+const DEPTH_SPAN: u32 = 4;
+
+/// Random INIT, ABORT and deeper children, each answer predicted from the
+/// maker's own state: only a namespace it creates may be refused by the
+/// limits the writers change (ENOSPC).
+fn maker(seed: u64) -> Outcome {
+    use crate::stress::Op;
     let mut rng = Rng::new(seed);
-    for _ in 0..300 {
-        let r = match rng.below(3) {
-            0 => crate::stress::deeper_child(),
-            1 => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None),
-            _ => sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(sys::SECNS_ABORT)),
+    let mut own = crate::stress::Own::now(DEPTH_SPAN)?;
+    for round in 0..300 {
+        let (op, r) = match rng.below(3) {
+            0 => {
+                crate::stress::deeper_child(&own).map_err(|e| format!("round {round}: {e}"))?;
+                continue;
+            }
+            1 => (Op::Init, sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)),
+            _ => (
+                Op::Abort,
+                sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(sys::SECNS_ABORT)),
+            ),
         };
-        match r {
-            Ok(()) | Err(libc::ENOSPC | libc::EBUSY | libc::ENOENT) => {}
-            Err(e) => return Err(e),
-        }
+        own.judge(op, r)
+            .map_err(|e| format!("round {round}: {e}"))?;
+        own.verify().map_err(|e| format!("round {round}: {e}"))?;
     }
     Ok(())
 }
@@ -364,6 +441,10 @@ fn concurrent_limit_writes() -> Outcome {
     BASE.store(base, std::sync::atomic::Ordering::Relaxed);
     let _maxns = sys::Limit::save("maxns")?;
     let _depth = sys::Limit::save("maxnsdepth")?;
+    // The highest values the writers write, before any process starts:
+    // no namespace is ever made beyond them.
+    sys::write_limit("maxns", base + SPAN)?;
+    sys::write_limit("maxnsdepth", u64::from(DEPTH_SPAN))?;
     let mut pids = Vec::new();
     for i in 0..8u64 {
         let _ = std::io::stdout().flush();
@@ -375,26 +456,37 @@ fn concurrent_limit_writes() -> Outcome {
             }
             0 => {
                 let r = if i < 4 {
-                    limit_writer(0x77 + i)
+                    limit_writer(0x77 + i).map_err(|e| format!("errno {e}"))
                 } else {
                     maker(0x99 + i)
                 };
+                if let Err(e) = &r {
+                    println!("#   process {i}: {e}");
+                    let _ = std::io::stdout().flush();
+                }
                 // SAFETY: ends the child.
                 unsafe { libc::_exit(i32::from(r.is_err())) }
             }
             pid => pids.push(pid),
         }
     }
-    let mut highest = 0;
-    for _ in 0..500 {
-        highest = highest.max(sys::count()?);
-    }
-    let failed = crate::stress::wait_all(pids);
-    check(failed == 0, || {
-        format!("{failed} of the 8 processes failed")
+    // The count is watched until the last of them is reaped.
+    let w = crate::stress::watch_count(pids)?;
+    println!(
+        "# {} reads of the count while the processes ran, highest {} (maxns at most {})",
+        w.samples,
+        w.highest,
+        base + SPAN
+    );
+    check(w.failed == 0, || {
+        format!("{} of the 8 processes failed", w.failed)
     })?;
-    check(highest <= base + SPAN, || {
-        format!("count {highest} above the highest maxns {}", base + SPAN)
+    check(w.highest <= base + SPAN, || {
+        format!(
+            "count {} above the highest maxns {}",
+            w.highest,
+            base + SPAN
+        )
     })?;
     let maxns = sys::read_secns_file("maxns")?;
     check((base..=base + SPAN).contains(&maxns), || {

@@ -507,26 +507,74 @@ fn replaced() -> Outcome {
     back_to(base)
 }
 
+/// What root in a namespace gets when it tries to reach the engine: each
+/// command's exit status and the one line it prints on stderr. The engine's
+/// programs refuse the pin directory (EACCES: the BPF object, the listing,
+/// the file to remove) and the unmount (EPERM); busybox says so in its
+/// words, `secns-policy` in its own.
+const GUARDED: [(&str, &str, &str, &str); 5] = [
+    (
+        "show",
+        "/bin/secns-policy show",
+        "1",
+        "secns-policy: opening the BPF object pinned at /sys/fs/bpf/secns-policy/policies: \
+         Permission denied (os error 13): the engine is reachable from the initial security \
+         namespace only",
+    ),
+    (
+        "ls",
+        "ls /sys/fs/bpf/secns-policy",
+        "1",
+        "ls: can't open '/sys/fs/bpf/secns-policy': Permission denied",
+    ),
+    (
+        "rm",
+        "rm -f /sys/fs/bpf/secns-policy/link-capable",
+        "1",
+        "rm: can't stat '/sys/fs/bpf/secns-policy/link-capable': Permission denied",
+    ),
+    (
+        "detach",
+        "/bin/secns-policy detach",
+        "1",
+        "secns-policy: cannot read /sys/fs/bpf/secns-policy: Permission denied (os error 13)",
+    ),
+    (
+        "umount",
+        "umount /sys/fs/bpf",
+        "1",
+        "umount: can't unmount /sys/fs/bpf: Operation not permitted",
+    ),
+];
+
 fn guarded() -> Outcome {
     let base = count()?;
+    let err_file = |label: &str| format!("/tmp/policy-guarded-{label}.err");
+    let mut script = String::new();
+    for (label, command, _, _) in GUARDED {
+        let err = err_file(label);
+        let _ = std::fs::remove_file(&err);
+        script += &format!("{command} >/dev/null 2>{err}; echo \"{label} $?\"; ");
+    }
+    script += &format!("echo \"by-id $({PROBE} map-by-id)\"; echo \"settime $({PROBE} settime)\"");
     let held = Held::start(
         "guarded",
         "deny-capabilities = [\"CAP_SYS_TIME\"]\n",
-        &format!(
-            "echo \"show $({POLICY} show >/dev/null 2>&1; echo $?)\"; \
-             echo \"ls $(ls /sys/fs/bpf/secns-policy >/dev/null 2>&1; echo $?)\"; \
-             echo \"rm $(rm -f /sys/fs/bpf/secns-policy/link-capable 2>/dev/null; echo $?)\"; \
-             echo \"detach $({POLICY} detach >/dev/null 2>&1; echo $?)\"; \
-             echo \"umount $(umount /sys/fs/bpf 2>/dev/null; echo $?)\"; \
-             echo \"by-id $({PROBE} map-by-id)\"; \
-             echo \"settime $({PROBE} settime)\""
-        ),
+        &script,
     )?;
     let l = held.lines.clone();
     held.release()?;
-    for label in ["show", "ls", "rm", "detach", "umount"] {
+    for (label, command, status, message) in GUARDED {
+        let err = err_file(label);
+        let said = std::fs::read_to_string(&err).map_err(|e| format!("{err}: {e}"));
+        let _ = std::fs::remove_file(&err);
+        let said = said?;
         let got = answer(&l, label)?;
-        check(got != "0", || format!("{label} succeeded inside: {l:?}"))?;
+        check(got == status && said.trim_end() == message, || {
+            format!(
+                "{command:?} inside: exit {got}, stderr {said:?}; expected exit {status}, stderr {message:?}"
+            )
+        })?;
     }
     expect(&l, "by-id", &errno(libc::EPERM))?;
     // Everything is still there, and still enforced.

@@ -5,7 +5,7 @@
 //! checkers' reports in the kernel log fail the run (tests/run-vm).
 
 use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
-use crate::sys::{read_secns_file as read_u64, write_limit};
+use crate::sys::{read_secns_file as read_u64, write_limit, SECNS_INFO_PENDING};
 use crate::tap::{check, Outcome, Test};
 use std::io::Write;
 
@@ -169,56 +169,214 @@ fn kmemleak_scan() -> Outcome {
     })
 }
 
-/// The errnos a random operation may get; anything else is a bug.
-fn expected(e: i32) -> bool {
-    [libc::EBUSY, libc::ENOENT, libc::ENOSPC].contains(&e)
+/// The highest `maxnsdepth` during the random operations.
+const DEPTH_CEILING: u32 = 4;
+
+/// A secns operation of `lsm_set_self_attr(2)` whose request got past the
+/// checks of its `lsm_ctx` and payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `LSM_ATTR_UNSHARE_INIT`: create a pending namespace.
+    Init,
+    /// `LSM_ATTR_UNSHARE_INIT` with `SECNS_ABORT`: drop it.
+    Abort,
+    /// `LSM_ATTR_UNSHARE`: enter the pending namespace, or a new one.
+    Unshare,
+    /// `LSM_ATTR_UNSHARE` with `SECNS_JOIN` and this pidfd.
+    Join(i32),
+}
+
+/// What the kernel may answer a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Success.
+    Ok,
+    /// Exactly this errno.
+    Errno(i32),
+    /// Success or `ENOSPC`: the call creates a namespace, and the count (or
+    /// a limit) that it shares with the other processes of the run may be
+    /// exhausted by them.
+    OkOrLimit,
+}
+
+impl Answer {
+    /// Whether `r` is this answer.
+    pub fn allows(self, r: Result<(), i32>) -> bool {
+        match (self, r) {
+            (Answer::Ok | Answer::OkOrLimit, Ok(())) => true,
+            (Answer::OkOrLimit, Err(e)) => e == libc::ENOSPC,
+            (Answer::Errno(want), Err(e)) => e == want,
+            (Answer::Errno(_), Ok(())) | (Answer::Ok, Err(_)) => false,
+        }
+    }
+}
+
+/// What a single-threaded process that holds CAP_MAC_ADMIN and no pidfd
+/// knows of its own secns state, to predict the kernel's answer to each of
+/// its calls (Documentation/userspace-api/secns.rst gives the order of the
+/// checks). Other processes can change only what they share with it: the
+/// count and the limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Own {
+    /// Whether it has a pending namespace.
+    pub pending: bool,
+    /// The depth of its namespace.
+    pub depth: u32,
+    /// The highest `maxnsdepth` any process may set meanwhile: a namespace
+    /// deeper than that is refused whatever the others do.
+    pub max_depth: u32,
+}
+
+impl Own {
+    /// The calling process's state as the kernel reports it.
+    pub fn now(max_depth: u32) -> Result<Self, String> {
+        let i = sys::secns_info()?;
+        Ok(Self {
+            pending: i.pending_id != 0,
+            depth: i.depth,
+            max_depth,
+        })
+    }
+
+    /// The answer to `op` in this state.
+    pub fn predict(&self, op: Op) -> Answer {
+        match op {
+            Op::Abort if self.pending => Answer::Ok,
+            Op::Abort => Answer::Errno(libc::ENOENT),
+            Op::Init | Op::Join(_) if self.pending => Answer::Errno(libc::EBUSY),
+            // Entering one's own pending namespace creates nothing: no limit.
+            Op::Unshare if self.pending => Answer::Ok,
+            Op::Init | Op::Unshare if self.depth >= self.max_depth => Answer::Errno(libc::ENOSPC),
+            Op::Init | Op::Unshare => Answer::OkOrLimit,
+            // Not a pidfd (the process holds none), negative or not.
+            Op::Join(_) => Answer::Errno(libc::EBADF),
+        }
+    }
+
+    /// Checks the kernel's answer `r` to `op` against the prediction, and
+    /// follows the state when it succeeded (every failure leaves it as it
+    /// was).
+    pub fn judge(&mut self, op: Op, r: Result<(), i32>) -> Result<(), String> {
+        let want = self.predict(op);
+        check(want.allows(r), || {
+            format!("{op:?} in {self:?}: {r:?}, expected {want:?}")
+        })?;
+        if r.is_ok() {
+            match op {
+                Op::Init => self.pending = true,
+                Op::Abort => self.pending = false,
+                // The pending namespace or a new one: a child either way.
+                Op::Unshare | Op::Join(_) => {
+                    self.depth += 1;
+                    self.pending = false;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the kernel reports this state.
+    pub fn verify(&self) -> Outcome {
+        let i = sys::secns_info()?;
+        let pending = i.flags & SECNS_INFO_PENDING != 0;
+        check(
+            pending == self.pending && (i.pending_id != 0) == pending && i.depth == self.depth,
+            || {
+                format!(
+                    "secns_info says depth {}, pending {} (flags {:#x}); expected {self:?}",
+                    i.depth, i.pending_id, i.flags
+                )
+            },
+        )
+    }
 }
 
 fn worker(i: u64) -> Outcome {
     let mut rng = Rng::new(0x5ec0_0000 + i);
+    let mut own = Own::now(DEPTH_CEILING)?;
     let (mut ok, mut refused) = (0, 0);
     for round in 0..300 {
         let what = rng.below(8);
-        let r = match what {
-            0 | 1 => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None),
-            2 => sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
-            3 if rng.below(4) == 0 => sys::secns_set(LSM_ATTR_UNSHARE, None),
-            4 => deeper_child(),
+        let call = match what {
+            0 | 1 => Some((Op::Init, sys::secns_set(LSM_ATTR_UNSHARE_INIT, None))),
+            2 => Some((
+                Op::Abort,
+                sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT)),
+            )),
+            3 if rng.below(4) == 0 => Some((Op::Unshare, sys::secns_set(LSM_ATTR_UNSHARE, None))),
+            4 => {
+                deeper_child(&own).map_err(|e| format!("round {round}: {e}"))?;
+                None
+            }
             5 => {
                 unshare_with_a_thread().map_err(|e| format!("round {round}: {e}"))?;
-                Ok(())
+                // The refused call left everything as it was.
+                own.verify().map_err(|e| format!("round {round}: {e}"))?;
+                None
             }
-            _ => sys::secns_info().map(drop).map_err(|_| libc::EIO),
+            _ => {
+                own.verify().map_err(|e| format!("round {round}: {e}"))?;
+                None
+            }
         };
-        match r {
-            Ok(()) => ok += 1,
-            Err(e) if expected(e) => refused += 1,
-            Err(e) => return Err(format!("round {round}: operation {what}: errno {e}")),
+        if let Some((op, r)) = call {
+            own.judge(op, r)
+                .map_err(|e| format!("round {round}: operation {what}: {e}"))?;
+            if r.is_ok() {
+                ok += 1;
+            } else {
+                refused += 1;
+            }
         }
     }
-    println!("# worker {i}: {ok} succeeded, {refused} refused (EBUSY/ENOENT/ENOSPC)");
+    own.verify()?;
+    println!("# worker {i}: {ok} succeeded, {refused} refused, each as its state predicted");
     Ok(())
 }
 
-/// Forks a child that goes one level deeper, creates a pending namespace
-/// and exits with it (its task drops it); the errno if `fork` fails.
-pub fn deeper_child() -> Result<(), i32> {
+/// Forks a child that goes one level deeper (a one-shot UNSHARE), creates a
+/// pending namespace there and exits with it (its task drops it). The child
+/// starts at the depth of `own`, its parent, with nothing pending (a pending
+/// namespace is not inherited), and checks that and each answer against its
+/// own state; `Err` if `fork` fails or the child did not exit 0.
+pub fn deeper_child(own: &Own) -> Outcome {
+    let _ = std::io::stdout().flush();
     // SAFETY: single-threaded here; the child leaves with `_exit`.
     match unsafe { libc::fork() } {
         0 => {
-            let _ = sys::secns_set(LSM_ATTR_UNSHARE, None);
-            let _ = sys::secns_set(LSM_ATTR_UNSHARE_INIT, None);
+            let code = match one_level_deeper(own) {
+                Ok(()) => 0,
+                Err(e) => {
+                    println!("#   deeper child: {e}");
+                    1
+                }
+            };
+            let _ = std::io::stdout().flush();
             // SAFETY: ends the child.
-            unsafe { libc::_exit(0) }
+            unsafe { libc::_exit(code) }
         }
         pid if pid > 0 => {
             let mut st = 0;
             // SAFETY: `st` is writable.
             unsafe { libc::waitpid(pid, &mut st, 0) };
-            Ok(())
+            check(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0, || {
+                format!("the deeper child failed (status {st:#x})")
+            })
         }
-        _ => Err(sys::errno()),
+        _ => Err(format!("fork: errno {}", sys::errno())),
     }
+}
+
+/// What [`deeper_child`]'s child does.
+fn one_level_deeper(parent: &Own) -> Outcome {
+    let mut own = Own {
+        pending: false,
+        ..*parent
+    };
+    own.verify()?;
+    own.judge(Op::Unshare, sys::secns_set(LSM_ATTR_UNSHARE, None))?;
+    own.judge(Op::Init, sys::secns_set(LSM_ATTR_UNSHARE_INIT, None))?;
+    own.verify()
 }
 
 /// UNSHARE with a second thread alive: it must be refused with EINVAL.
@@ -242,7 +400,7 @@ fn limit_changer(_: u64) -> Outcome {
     let mut rng = Rng::new(0x1111);
     for _ in 0..200 {
         write_limit("maxns", ceiling - rng.below(7))?;
-        write_limit("maxnsdepth", 1 + rng.below(4))?;
+        write_limit("maxnsdepth", 1 + rng.below(u64::from(DEPTH_CEILING)))?;
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     Ok(())
@@ -251,17 +409,54 @@ fn limit_changer(_: u64) -> Outcome {
 /// The highest `maxns` during the random operations.
 static CEILING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Checks, while everything runs, that the count stays at or below the
-/// highest `maxns` set (it may stay above a lowered one, never above that).
-fn watcher(_: u64) -> Outcome {
-    let ceiling = CEILING.load(std::sync::atomic::Ordering::Relaxed);
-    for _ in 0..2000 {
-        let c = read_u64("count")?;
-        if c > ceiling {
-            return Err(format!("count {c} above {ceiling}"));
+/// What [`watch_count`] saw.
+pub struct Watched {
+    /// The processes that did not exit 0.
+    pub failed: u64,
+    /// The reads of the count.
+    pub samples: u64,
+    /// The highest count read.
+    pub highest: u64,
+}
+
+/// Reads the count again and again for as long as any of `pids` runs, and
+/// reaps them; then the highest count seen, the number of reads and how
+/// many of the processes failed.
+pub fn watch_count(mut pids: Vec<libc::pid_t>) -> Result<Watched, String> {
+    let mut w = Watched {
+        failed: 0,
+        samples: 0,
+        highest: 0,
+    };
+    let mut err = None;
+    while !pids.is_empty() {
+        if err.is_none() {
+            match read_u64("count") {
+                Ok(c) => {
+                    w.samples += 1;
+                    w.highest = w.highest.max(c);
+                }
+                Err(e) => err = Some(e),
+            }
         }
+        // After a failed read, only wait for the processes.
+        let flags = if err.is_none() { libc::WNOHANG } else { 0 };
+        pids.retain(|&pid| {
+            let mut st = 0;
+            // SAFETY: `st` is writable.
+            match unsafe { libc::waitpid(pid, &mut st, flags) } {
+                0 => true,
+                r => {
+                    if r != pid || !(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0) {
+                        w.failed += 1;
+                    }
+                    false
+                }
+            }
+        });
+        std::thread::yield_now();
     }
-    Ok(())
+    err.map_or(Ok(w), Err)
 }
 
 fn random_operations() -> Outcome {
@@ -269,14 +464,104 @@ fn random_operations() -> Outcome {
     back_to(base)?;
     let (maxns, depth) = (read_u64("maxns")?, read_u64("maxnsdepth")?);
     write_limit("maxns", base + 8)?;
-    write_limit("maxnsdepth", 4)?;
+    write_limit("maxnsdepth", u64::from(DEPTH_CEILING))?;
     CEILING.store(base + 8, std::sync::atomic::Ordering::Relaxed);
-    let mut jobs: Vec<Job> = vec![(0, limit_changer), (0, watcher)];
+    let mut jobs: Vec<Job> = vec![(0, limit_changer)];
     jobs.extend((0..6).map(|i| (i, worker as fn(u64) -> Outcome)));
-    let failed = spawn(&jobs).map(wait_all);
+    // The count is watched until the last of them is reaped.
+    let watched = spawn(&jobs).and_then(watch_count);
     let restored = write_limit("maxns", maxns).and(write_limit("maxnsdepth", depth));
-    let failed = failed?;
-    check(failed == 0, || format!("{failed} of the processes failed"))?;
+    let w = watched?;
+    let ceiling = base + 8;
+    println!(
+        "# watcher: {} reads of the count while the processes ran, highest {} (maxns at most {ceiling})",
+        w.samples, w.highest
+    );
+    check(w.failed == 0, || {
+        format!("{} of the processes failed", w.failed)
+    })?;
+    // It may stay above a lowered maxns, never above the highest one.
+    check(w.highest <= ceiling, || {
+        format!("count {} above {ceiling}", w.highest)
+    })?;
     restored?;
     back_to(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FREE: Own = Own {
+        pending: false,
+        depth: 1,
+        max_depth: 4,
+    };
+    const PENDING: Own = Own {
+        pending: true,
+        ..FREE
+    };
+    const DEEPEST: Own = Own { depth: 4, ..FREE };
+
+    #[test]
+    fn nothing_pending() {
+        assert_eq!(FREE.predict(Op::Init), Answer::OkOrLimit);
+        assert_eq!(FREE.predict(Op::Unshare), Answer::OkOrLimit);
+        assert_eq!(FREE.predict(Op::Abort), Answer::Errno(libc::ENOENT));
+        assert_eq!(FREE.predict(Op::Join(3)), Answer::Errno(libc::EBADF));
+        assert_eq!(FREE.predict(Op::Join(-1)), Answer::Errno(libc::EBADF));
+    }
+
+    #[test]
+    fn pending_comes_before_the_limits() {
+        for own in [
+            PENDING,
+            Own {
+                depth: 4,
+                ..PENDING
+            },
+        ] {
+            assert_eq!(own.predict(Op::Init), Answer::Errno(libc::EBUSY));
+            assert_eq!(own.predict(Op::Join(3)), Answer::Errno(libc::EBUSY));
+            assert_eq!(own.predict(Op::Abort), Answer::Ok);
+            // Entering creates nothing: no limit applies.
+            assert_eq!(own.predict(Op::Unshare), Answer::Ok);
+        }
+    }
+
+    #[test]
+    fn beyond_the_highest_maxnsdepth_is_enospc() {
+        assert_eq!(DEEPEST.predict(Op::Init), Answer::Errno(libc::ENOSPC));
+        assert_eq!(DEEPEST.predict(Op::Unshare), Answer::Errno(libc::ENOSPC));
+        let below = Own { depth: 3, ..FREE };
+        assert_eq!(below.predict(Op::Unshare), Answer::OkOrLimit);
+    }
+
+    #[test]
+    fn answers_allow_only_themselves() {
+        assert!(Answer::Ok.allows(Ok(())));
+        assert!(!Answer::Ok.allows(Err(libc::ENOSPC)));
+        assert!(Answer::OkOrLimit.allows(Ok(())));
+        assert!(Answer::OkOrLimit.allows(Err(libc::ENOSPC)));
+        assert!(!Answer::OkOrLimit.allows(Err(libc::EBUSY)));
+        assert!(Answer::Errno(libc::EBUSY).allows(Err(libc::EBUSY)));
+        assert!(!Answer::Errno(libc::EBUSY).allows(Err(libc::ENOSPC)));
+        assert!(!Answer::Errno(libc::EBUSY).allows(Ok(())));
+    }
+
+    #[test]
+    fn judge_follows_successes_only() {
+        let mut own = FREE;
+        own.judge(Op::Init, Ok(())).unwrap();
+        assert_eq!(own, PENDING);
+        assert!(own.judge(Op::Init, Err(libc::ENOSPC)).is_err());
+        own.judge(Op::Init, Err(libc::EBUSY)).unwrap();
+        own.judge(Op::Unshare, Ok(())).unwrap();
+        assert_eq!(own, Own { depth: 2, ..FREE });
+        own.judge(Op::Unshare, Err(libc::ENOSPC)).unwrap();
+        assert_eq!(own, Own { depth: 2, ..FREE });
+        assert!(own.judge(Op::Abort, Ok(())).is_err());
+        own.judge(Op::Abort, Err(libc::ENOENT)).unwrap();
+        assert_eq!(own, Own { depth: 2, ..FREE });
+    }
 }

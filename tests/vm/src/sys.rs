@@ -6,7 +6,8 @@ pub use secns::sys::{lsm_get_self_attr, lsm_set_self_attr, lsm_set_self_attr_raw
 pub use secns::uapi::SecnsInfo as Info;
 pub use secns::uapi::{
     LsmCtxHeader, SecnsUnshareArgs, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT, LSM_ID_SECNS,
-    SECNS_ABORT, SECNS_INFO_SIZE_VER0,
+    SECNS_ABORT, SECNS_INFO_PENDING, SECNS_INFO_SIZE_VER0, SECNS_JOIN,
+    SECNS_UNSHARE_ARGS_SIZE_VER0, SECNS_UNSHARE_ARGS_SIZE_VER1,
 };
 
 /// The size of `struct lsm_ctx` without its payload.
