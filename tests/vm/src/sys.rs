@@ -49,15 +49,11 @@ pub fn drop_cap_everywhere(cap: u32) -> Result<(), i32> {
 /// workload, and checks with capget that they are empty. The bounding set
 /// stays: this is for a process that does not execute a program again.
 pub fn drop_all_caps() -> Result<(), String> {
-    let mut header = CapHeader {
+    let header = CapHeader {
         version: CAPABILITY_VERSION_3,
         pid: 0,
     };
-    let data = [CapData::default(); 2];
-    // SAFETY: `header` and `data` are what capset(2) expects for version 3.
-    if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
-        return Err(format!("capset(0, 0, 0): errno {}", errno()));
-    }
+    capset(header, [CapData::default(); 2]).map_err(|e| format!("capset(0, 0, 0): errno {e}"))?;
     match caps() {
         Ok([0, 0, 0]) => Ok(()),
         Ok(sets) => Err(format!("capabilities left after capset: {sets:#x?}")),
@@ -65,9 +61,9 @@ pub fn drop_all_caps() -> Result<(), String> {
     }
 }
 
-/// The calling thread's effective, permitted and inheritable sets, 64 bits
-/// each (capget).
-pub fn caps() -> Result<[u64; 3], i32> {
+/// The calling thread's capability sets as capget(2) gives them (version 3:
+/// two words), with the header capset(2) takes back.
+fn capget() -> Result<(CapHeader, [CapData; 2]), i32> {
     let mut header = CapHeader {
         version: CAPABILITY_VERSION_3,
         pid: 0,
@@ -77,6 +73,13 @@ pub fn caps() -> Result<[u64; 3], i32> {
     if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
         return Err(errno());
     }
+    Ok((header, data))
+}
+
+/// The calling thread's effective, permitted and inheritable sets, 64 bits
+/// each (capget).
+pub fn caps() -> Result<[u64; 3], i32> {
+    let (_, data) = capget()?;
     let join = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
     Ok([
         join(data[0].effective, data[1].effective),
@@ -88,22 +91,19 @@ pub fn caps() -> Result<[u64; 3], i32> {
 /// Clears `cap` in the effective set, and with `all` in the permitted and
 /// inheritable sets too (capget/capset).
 fn clear_cap(cap: u32, all: bool) -> Result<(), i32> {
-    let mut header = CapHeader {
-        version: CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: `header` and `data` are what capget(2) expects for version 3.
-    if unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } < 0 {
-        return Err(errno());
-    }
+    let (header, mut data) = capget()?;
     let (word, mask) = ((cap / 32) as usize, !(1u32 << (cap % 32)));
     data[word].effective &= mask;
     if all {
         data[word].permitted &= mask;
         data[word].inheritable &= mask;
     }
-    // SAFETY: as above, for capset(2).
+    capset(header, data)
+}
+
+/// Sets the calling thread's capability sets (capset(2), version 3).
+fn capset(mut header: CapHeader, data: [CapData; 2]) -> Result<(), i32> {
+    // SAFETY: `header` and `data` are what capset(2) expects for version 3.
     if unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } < 0 {
         return Err(errno());
     }
