@@ -43,7 +43,7 @@ VM_INPUTS     := $(INITRAMFS) tests/run-vm $(H)/tap-summary $(H)/lib.sh
 CHECK_STEPS := provision source overlay cargo lint series-apply kernel rustdoc userspace vmtest \
 	checker kunit stress
 
-.PHONY: help check run $(CHECK_STEPS) fmt series series-check fuzz kcsan bench clean distclean
+.PHONY: help check run $(CHECK_STEPS) fmt series series-check configs fuzz kcsan bench clean distclean
 
 help:
 	@echo 'make check      provision, build and run every test; ends with "check: N passed, N failed"'
@@ -73,6 +73,8 @@ help:
 	@echo '                booted with and without secns under QEMU -icount; DESIGN 7 goals PASS/FAIL'
 	@echo '  series-check  git am the series onto the pinned base, checkpatch, build after every patch,'
 	@echo '                then the project kernel from it: KUnit and the in-VM tests (about 30 min)'
+	@echo '  configs       tinyconfig + Rust with SECURITY, MULTIUSER, BPF_LSM or SECURITYFS off'
+	@echo '                (harness/configs.d): each builds, no warnings in our files'
 	@echo '  fmt           format the Rust files (kernel side with the pinned rustfmt, and cargo fmt)'
 	@echo '  clean         remove the kernel build directories; distclean: the whole cache'
 	@echo
@@ -194,9 +196,14 @@ series-check: source userspace
 	@STEP_WHAT="apply, checkpatch and build the series patch by patch, boot it" \
 		$(STEP) series-check $(H)/series-check
 
+configs: overlay
+	@STEP_WHAT="tinyconfig + Rust, each with one option off (harness/configs.d)" \
+	STEP_INPUTS="tree $(H)/configs $(H)/configs.d $(H)/lib.sh $(H)/toolchain.manifest LLVM=$(LLVM)" \
+		$(STEP) configs $(H)/configs
+
 clean:
 	rm -rf $(SECNS_CACHE)/build $(SECNS_CACHE)/build-stress $(SECNS_CACHE)/build-kcsan \
-		$(SECNS_CACHE)/build-bench \
+		$(SECNS_CACHE)/build-bench $(SECNS_CACHE)/build-configs \
 		$(SECNS_CACHE)/series $(SECNS_CACHE)/done
 
 distclean:
