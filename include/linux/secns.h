@@ -20,7 +20,6 @@
 #include <uapi/linux/secns.h>
 
 struct cred;
-struct task_struct;
 
 /**
  * struct secns - a security namespace
@@ -45,38 +44,51 @@ struct secns {
 #ifdef CONFIG_SECURITY_SECNS
 /**
  * secns_of_cred() - Get the security namespace of credentials
- * @cred: the credentials, which the caller holds (a reference, or RCU for
- *	another task's __task_cred())
+ * @cred: the credentials, which must stay live for as long as the caller
+ *	uses the result: the caller holds a reference to them, they are
+ *	current_cred() (or a hook's argument), or they are another task's
+ *	objective credentials, __task_cred(), read under rcu_read_lock()
  *
- * Context: Any context. Takes no lock.
- * Return: the security namespace of @cred, valid as long as @cred is; NULL
- * if the secns LSM is not enabled, or for blank credentials
- * (cred_alloc_blank()) that were not given one.
+ * Another task's subjective credentials (its ->cred) are no such
+ * credentials: while that task overrides them (faccessat() does), they may
+ * be freed at once, without an RCU grace period, when it reverts them.
+ *
+ * Context: Any context (process, softirq or hardirq). Takes no lock.
+ * Return: the effective security namespace of @cred, valid as long as @cred
+ * is (for RCU-protected credentials, until rcu_read_unlock()); NULL if it is
+ * not known: the secns LSM is not active, or @cred are being set up or torn
+ * down (blank credentials from cred_alloc_blank() not given one, or
+ * credentials whose cred_free hook ran). NULL is never the initial
+ * namespace: a caller must not treat it as one.
  */
-struct secns *secns_of_cred(const struct cred *cred);
+const struct secns *secns_of_cred(const struct cred *cred);
 
 /**
- * secns_pending() - Get the pending security namespace of the current task
- * @task: the task, which must be current: only a task itself creates,
- *	enters or drops its pending namespace, so only it can rely on the
- *	result
+ * secns_current_pending() - Get the pending security namespace of the
+ *	current task
  *
- * Context: Any context (process, softirq or hardirq) on behalf of current.
- * Takes no lock: the pending namespace is read with one atomic load.
- * Return: the namespace @task created with LSM_ATTR_UNSHARE_INIT and has not
- * entered or dropped yet. In process context it is valid until @task
- * enters, aborts or drops it (execve, exit); in interrupt context, until the
- * interrupt returns. NULL if there is none (and, with a warning, if @task is
- * not current).
+ * Only the current task creates, enters or drops its pending namespace, so
+ * only it can rely on the result: there is no such accessor for another
+ * task.
+ *
+ * Context: Any context (process, softirq or hardirq) on behalf of current;
+ * in interrupt context, current is the interrupted task. Takes no lock: the
+ * pending namespace is read with one atomic load.
+ * Return: the namespace the current task created with
+ * LSM_ATTR_UNSHARE_INIT and has not entered or dropped yet. In process
+ * context it is valid until the task enters or drops it, which only the
+ * task itself does (lsm_set_self_attr(), execve()); in interrupt context,
+ * until the interrupt returns. NULL if there is none, or if the secns LSM is
+ * not active.
  */
-struct secns *secns_pending(struct task_struct *task);
+const struct secns *secns_current_pending(void);
 #else
-static inline struct secns *secns_of_cred(const struct cred *cred)
+static inline const struct secns *secns_of_cred(const struct cred *cred)
 {
 	return NULL;
 }
 
-static inline struct secns *secns_pending(struct task_struct *task)
+static inline const struct secns *secns_current_pending(void)
 {
 	return NULL;
 }

@@ -17,6 +17,17 @@ macro_rules! capabilities {
             $($(#[$doc])* $name = bindings::$c,)*
         }
 
+        impl Capability {
+            /// The capability numbered `cap` (a C `CAP_*` value); `None` for a number the
+            /// kernel does not know.
+            pub fn from_raw(cap: c_int) -> Option<Self> {
+                match u32::try_from(cap).ok()? {
+                    $(bindings::$c => Some(Self::$name),)*
+                    _ => None,
+                }
+            }
+        }
+
         #[cfg(CONFIG_RUST_SECURITY_KUNIT_TEST)]
         impl Capability {
             /// Every capability, for the KUnit tests.
@@ -166,6 +177,7 @@ impl UserNamespace {
     /// # Safety
     ///
     /// `ptr` points to a live user namespace that lives at least for `'a`.
+    #[cfg(CONFIG_SECURITY)]
     pub(crate) unsafe fn from_ptr<'a>(ptr: *const bindings::user_namespace) -> &'a Self {
         // SAFETY: `UserNamespace` is a transparent wrapper, and the
         // namespace lives for `'a` (safety requirements).
@@ -248,6 +260,18 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn from_raw_gives_back_every_capability_and_nothing_else() {
+        for &cap in Capability::ALL {
+            assert_eq!(Capability::from_raw(cap.as_raw()), Some(cap));
+        }
+        // One past the last capability the kernel knows, and the extremes.
+        let past = c_int::try_from(bindings::CAP_LAST_CAP + 1).unwrap_or(c_int::MAX);
+        for raw in [past, -1, c_int::MIN, c_int::MAX] {
+            assert_eq!(Capability::from_raw(raw), None);
+        }
     }
 
     #[test]

@@ -55,7 +55,7 @@
 
 use crate::{
     bindings,
-    capability::UserNamespace,
+    capability::{Capability, UserNamespace},
     cred::Credential,
     error::Result,
     ffi::c_int,
@@ -120,11 +120,12 @@ pub trait Lsm: Sized + 'static {
         Err(EOPNOTSUPP)
     }
 
-    /// The `capable` hook: may credentials `cred` use capability `cap` (a
-    /// `CAP_*` number) in the user namespace `ns`? `opts` are the C
-    /// `CAP_OPT_*` flags. An error refuses. Called in any context, very
-    /// often: must not sleep, and should be cheap.
-    fn capable(_cred: &Credential, _ns: &UserNamespace, _cap: i32, _opts: u32) -> Result {
+    /// The `capable` hook: may credentials `cred` use capability `cap` in
+    /// the user namespace `ns`? `opts` are the C `CAP_OPT_*` flags. An error
+    /// refuses. Called in any context, very often: must not sleep, and
+    /// should be cheap. (A number that is no capability the kernel knows is
+    /// refused with `EPERM` before this is called.)
+    fn capable(_cred: &Credential, _ns: &UserNamespace, _cap: Capability, _opts: u32) -> Result {
         Ok(())
     }
 
@@ -149,6 +150,11 @@ pub trait Lsm: Sized + 'static {
     /// of no return of `execve(2)` and about to run `bprm`'s program with
     /// its new credentials.
     fn bprm_committing_creds(_bprm: &Binprm) {}
+
+    /// The `task_free` hook: `task` is being freed (its last reference is
+    /// gone, or its creation failed), before its [`Lsm::TaskBlob`] value is
+    /// dropped. Any context, an RCU callback included: must not sleep.
+    fn task_free(_task: &Task) {}
 
     /// The `task_secns_init` hook: may a task with credentials `cred`
     /// create the security namespace `ns`? An error refuses it, and reaches
@@ -288,6 +294,7 @@ impl BlobSizes {
     }
 
     /// The offsets, once the LSM framework has computed them.
+    #[inline]
     fn offsets(&self) -> Option<&bindings::lsm_blob_sizes> {
         if !self.ready.load(Acquire) {
             return None;
@@ -297,18 +304,35 @@ impl BlobSizes {
         Some(unsafe { &*self.sizes.get() })
     }
 
+    /// The offsets, for a hook of this LSM. The LSM framework computed them
+    /// before [`init`] registered the hooks, and never writes them again, so
+    /// a hook needs neither `ready` nor a call: one load of the offset.
+    ///
+    /// # Safety
+    ///
+    /// Called from one of this LSM's hooks.
+    #[inline(always)]
+    pub(crate) unsafe fn hooked(&self) -> &bindings::lsm_blob_sizes {
+        // SAFETY: the hooks are registered after `ready` was set (safety
+        // requirements), when the framework no longer writes the sizes.
+        unsafe { &*self.sizes.get() }
+    }
+
     /// The offset of this LSM's part of the cred blob, once there is one.
+    #[inline]
     pub(crate) fn cred_offset(&self) -> Option<usize> {
         self.offsets().map(|o| o.lbs_cred as usize)
     }
 
     /// The offset of this LSM's part of the task blob, once there is one.
+    #[inline]
     pub(crate) fn task_offset(&self) -> Option<usize> {
         self.offsets().map(|o| o.lbs_task as usize)
     }
 
     /// The offset of this LSM's part of the security namespace blob, once
     /// there is one.
+    #[inline]
     pub(crate) fn secns_offset(&self) -> Option<usize> {
         self.offsets().map(|o| o.lbs_secns as usize)
     }
@@ -394,7 +418,7 @@ fn hook_table<L: Registration>() -> [(bool, HookInit); HOOKS] {
         (cred, hooks::cred_transfer::<L> as HookInit),
         (cred, hooks::cred_free::<L> as HookInit),
         (task, hooks::task_alloc::<L> as HookInit),
-        (task, hooks::task_free::<L> as HookInit),
+        (task || L::HAS_TASK_FREE, hooks::task_free::<L> as HookInit),
     ]
 }
 
@@ -538,6 +562,7 @@ macro_rules! define_lsm {
 }
 
 /// Turns a hook's result into the C return value.
+#[inline]
 pub(crate) fn ret(res: Result) -> c_int {
     match res {
         Ok(()) => 0,

@@ -71,7 +71,6 @@ use crate::{
     capability::{Capability, UserNamespace},
     error::{from_err_ptr, Result, VTABLE_DEFAULT_ERROR},
     ffi::{c_char, c_void},
-    fs::LocalFile,
     prelude::*,
 };
 use core::{fmt, marker::PhantomData, ptr::NonNull};
@@ -100,17 +99,22 @@ pub trait Value: Sync + 'static {
 /// The open file a write comes through, for checks against the credentials
 /// it was opened with (not the writer's: a privileged writer must not be
 /// tricked into writing through a descriptor an unprivileged task opened).
-pub struct Opener<'a>(&'a LocalFile);
+///
+/// # Invariants
+///
+/// `self.0` is a file that stays open for `'a`. Only its credentials, which
+/// never change, are read: nothing is assumed about which thread or which
+/// path (`write(2)`, io_uring, `kernel_write()`) the write comes from.
+pub struct Opener<'a>(NonNull<bindings::file>, PhantomData<&'a bindings::file>);
 
 impl Opener<'_> {
     /// Whether the file was opened with `cap` in the initial user namespace
     /// (C `file_ns_capable()`).
     pub fn capable(&self, cap: Capability) -> bool {
         let ns = UserNamespace::initial().as_ptr();
-        // SAFETY: the file is open for the duration of the write (`LocalFile`
-        // invariant), and `ns` is the initial user namespace, which lives
-        // forever. `file_ns_capable()` reads only the file's credentials,
-        // which never change.
+        // SAFETY: the file is open (type invariants), and `ns` is the
+        // initial user namespace, which lives forever. `file_ns_capable()`
+        // reads only the file's credentials, which never change.
         unsafe { bindings::file_ns_capable(self.0.as_ptr(), ns, cap.as_raw()) }
     }
 }
@@ -320,10 +324,12 @@ impl<T: Value> Ops<T> {
         }
         // SAFETY: the VFS calls this with the open file (safety requirements).
         let value = unsafe { Self::value(file) };
-        // SAFETY: the VFS passes the open file, whose reference it holds
-        // during the write; a `fdget_pos()` of the write system call that
-        // did not take `f_pos_lock` is on this thread.
-        let opener = Opener(unsafe { LocalFile::from_raw_file(file) });
+        let Some(file) = NonNull::new(file) else {
+            return EINVAL.to_errno() as isize;
+        };
+        // INVARIANT: whoever writes (the write system call, io_uring,
+        // `kernel_write()`) holds a reference to the file for the call.
+        let opener = Opener(file, PhantomData);
         match buf
             .get(..len)
             .ok_or(EINVAL)

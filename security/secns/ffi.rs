@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What secns shares with C: the `struct secns` objects, the LSM framework's
-//! calls about them, the pending namespace that C reads, the accessors of
+//! What secns shares with C, at the bottom of the LSM (it uses only
+//! [`crate::limits`], and names [`crate::Secns`] for the blob of
+//! credentials): the `struct secns` objects, the LSM framework's calls about
+//! them, the effective namespace of credentials and the pending namespace
+//! of tasks that C reads, the accessors of
 //! `include/linux/secns.h`, the uapi payloads of
 //! `include/uapi/linux/secns.h` as bytes, and the audit records of
 //! `audit.c`.
@@ -9,13 +12,12 @@
 //! This is the only module of secns with `unsafe` code.
 
 use crate::limits::Reservation;
-use crate::namespace::Effective;
 use crate::Secns;
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use kernel::bindings;
 use kernel::cred::Credential;
-use kernel::lsm::{blob, SecNs, TaskBlob};
+use kernel::lsm::{blob, CredBlob, SecNs};
 use kernel::prelude::*;
 use kernel::security;
 use kernel::sync::aref::{ARef, AlwaysRefCounted};
@@ -23,7 +25,7 @@ use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 use kernel::sync::Refcount;
 use kernel::task::{CurrentTask, Task};
 use kernel::transmute::{AsBytes, FromBytes};
-use kernel::types::Opaque;
+use kernel::types::{NotThreadSafe, Opaque};
 use kernel::uapi;
 use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 
@@ -32,8 +34,10 @@ use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 ///
 /// It lives while a credential (its effective namespace), a task (its
 /// pending namespace) or a child namespace refers to it. When the last
-/// reference goes, possibly in an RCU callback, it leaves the count and a
-/// work item frees it: the LSMs' `secns_free` hooks run in process context.
+/// reference goes, possibly in an RCU callback, a work item frees it (or
+/// [`Namespace::release`] does, in a system call): the LSMs' `secns_free`
+/// hooks run in process context, and the namespace leaves the count once
+/// its memory is freed.
 ///
 /// # Invariants
 ///
@@ -46,7 +50,10 @@ use kernel::workqueue::{self, impl_has_work, new_work, Work, WorkItem};
 ///   it, and it is handed back to a `Pin<KBox<_>>` only when `refs` reaches
 ///   zero.
 #[pin_data]
+#[repr(C)]
 pub(crate) struct Namespace {
+    /// First: a `*mut Namespace` is also the `struct secns *` that C's
+    /// `task_struct::secns_pending` holds (see [`Pending`]).
     ns: Opaque<bindings::secns>,
     refs: Refcount,
     parent: Option<ARef<Namespace>>,
@@ -172,8 +179,46 @@ impl Unapproved {
         // SAFETY: the blob was allocated in `Namespace::alloc`; the LSMs are
         // asked once (this consumes the only `Unapproved`), while nothing
         // else can see the namespace.
-        unsafe { security::task_secns_init(&Credential::current(), self.0.secns()) }?;
-        Ok(self.0)
+        match unsafe { security::task_secns_init(&Credential::current(), self.0.secns()) } {
+            Ok(()) => Ok(self.0),
+            Err(e) => {
+                Namespace::release(self.0);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Namespace {
+    /// Takes the last reference to `obj` back as the pinned box it was
+    /// allocated as, or `None` if references are left.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns a reference to `obj`, which it gives up.
+    unsafe fn last_ref(obj: NonNull<Self>) -> Option<Pin<KBox<Self>>> {
+        // SAFETY: the caller owns a reference, so `obj` is valid.
+        if !unsafe { obj.as_ref() }.refs.dec_and_test() {
+            return None;
+        }
+        // SAFETY: that was the last reference; the object was allocated as
+        // a pinned box that has not moved (type invariants), and nothing
+        // else can reach it any more.
+        Some(unsafe { Pin::new_unchecked(KBox::from_raw(obj.as_ptr())) })
+    }
+
+    /// Drops `this` in process context, where the caller may sleep: if it
+    /// is the last reference, the namespace is freed (and leaves the count)
+    /// before this returns, so that a namespace a system call made and
+    /// dropped again is gone when the call returns. Might sleep.
+    pub(crate) fn release(this: ARef<Self>) {
+        kernel::task::might_sleep();
+        // SAFETY: `ARef::into_raw` gives up the reference `this` owned.
+        if let Some(boxed) = unsafe { Self::last_ref(ARef::into_raw(this)) } {
+            #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+            FREEING.fetch_add(1, Relaxed);
+            <Self as WorkItem>::run(boxed);
+        }
     }
 }
 
@@ -185,38 +230,32 @@ unsafe impl AlwaysRefCounted for Namespace {
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: the caller owns a reference, so `obj` is valid.
-        if !unsafe { obj.as_ref() }.refs.dec_and_test() {
-            return;
+        // SAFETY: the caller owns a reference, which it gives up.
+        if let Some(boxed) = unsafe { Self::last_ref(obj) } {
+            #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+            FREEING.fetch_add(1, Relaxed);
+            // This may be an RCU callback: free it where LSMs may sleep.
+            workqueue::system_dfl().enqueue(boxed);
         }
-        // SAFETY: that was the last reference; the object was allocated as
-        // a pinned box that has not moved (type invariants), and nothing
-        // else can reach it any more.
-        let mut boxed = unsafe { Pin::new_unchecked(KBox::from_raw(obj.as_ptr())) };
-        // The namespace leaves the count now, so that a refused one is gone
-        // when the system call returns.
-        // SAFETY: `_counted` is not structurally pinned: taking it moves
-        // nothing pinned.
-        let unpinned = unsafe { boxed.as_mut().get_unchecked_mut() };
-        drop(unpinned._counted.take());
-        #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
-        FREEING.fetch_add(1, Relaxed);
-        // This may be an RCU callback: free it where LSMs may sleep.
-        workqueue::system_dfl().enqueue(boxed);
     }
 }
 
 impl WorkItem for Namespace {
     type Pointer = Pin<KBox<Self>>;
 
-    fn run(this: Pin<KBox<Self>>) {
+    /// Frees the namespace: the LSMs' `secns_free` hooks (which may sleep),
+    /// then its memory, and only then its place in the count, so that
+    /// `maxns` bounds the memory of namespaces whatever the hooks cost.
+    fn run(mut this: Pin<KBox<Self>>) {
         // SAFETY: the last reference is gone, so no LSM uses the namespace
         // any more; its blob came from `security_secns_alloc()` (type
         // invariants). `this.parent` outlives the call: it is dropped with
         // the box, after it.
         unsafe { security::secns_free(this.ns.get()) };
-        // The reference to the parent goes now.
+        let counted = this.as_mut().project()._counted.take();
+        // The reference to the parent goes now, then the count.
         drop(this);
+        drop(counted);
         #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
         FREEING.fetch_sub(1, Relaxed);
     }
@@ -226,6 +265,13 @@ impl WorkItem for Namespace {
 /// to wait for (kernels without them do not keep it).
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
 static FREEING: Atomic<u32> = Atomic::new(0);
+
+/// How many namespaces are being freed: their last reference is gone, their
+/// memory not yet.
+#[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
+pub(crate) fn freeing() -> u32 {
+    FREEING.load(Relaxed)
+}
 
 /// Waits until every namespace whose last reference is gone has been freed,
 /// credentials freed after an RCU grace period included; `ETIMEDOUT` after
@@ -253,7 +299,8 @@ pub(crate) fn wait_for_count(count: u32) -> Result {
     use kernel::sync::rcu::rcu_barrier;
     use kernel::time::{delay::fsleep, Delta};
     for _ in 0..10_000 {
-        // A namespace leaves the count before its free is queued.
+        // A namespace leaves the count once it is freed; the frees of
+        // others may still be queued.
         if crate::limits::count() <= count {
             return wait_for_frees();
         }
@@ -317,58 +364,96 @@ impl Unapproved {
     }
 }
 
-/// The LSM blob of tasks: the namespace a task created with
+/// The LSM blob of credentials: their effective security namespace.
+///
+/// Inherited by every copy of the credentials (so by `fork` and across
+/// `execve`) and released when the credentials are freed.
+pub(crate) struct Effective(ARef<Namespace>);
+
+impl Effective {
+    /// Makes the blob value for effective namespace `ns`.
+    pub(crate) fn new(ns: ARef<Namespace>) -> Self {
+        Self(ns)
+    }
+
+    /// The effective namespace.
+    pub(crate) fn namespace(&self) -> &ARef<Namespace> {
+        &self.0
+    }
+}
+
+impl CredBlob for Effective {
+    fn initial() -> Result<Self> {
+        Ok(Self(Namespace::initial()?))
+    }
+
+    fn prepare(old: &Self) -> Result<Self> {
+        Ok(Self(old.0.clone()))
+    }
+}
+
+/// The pending namespace of a task: the namespace it created with
 /// `LSM_ATTR_UNSHARE_INIT` and has not entered or dropped yet.
 ///
+/// It is C's `task_struct::secns_pending`, not an LSM task blob: a blob
+/// would cost every `fork()` a `kzalloc()` and every task free a `kfree()`
+/// (about 190 instructions, over a third of what secns added to a fork) for a
+/// pointer that is almost always null. `dup_task_struct()` clears it, so a
+/// pending namespace is not inherited; [`task_free`] drops it.
+///
 /// Only the task itself changes it (through [`OwnPending`]); C's
-/// `secns_pending()` reads it without a lock. New tasks start without one:
-/// a pending namespace is not inherited.
+/// `secns_current_pending()` reads it without a lock.
 ///
 /// # Invariants
 ///
 /// `ns` is null or owns one reference to a namespace (from
-/// [`ARef::into_raw`]).
+/// [`ARef::into_raw`]); the address of a [`Namespace`] is that of its
+/// `struct secns` (`repr(C)`, `ns` first).
+#[repr(transparent)]
 pub(crate) struct Pending {
     ns: Atomic<*mut Namespace>,
 }
 
+const _: () = {
+    assert!(core::mem::offset_of!(Namespace, ns) == 0);
+    assert!(core::mem::size_of::<Pending>() == core::mem::size_of::<*mut bindings::secns>());
+    assert!(core::mem::align_of::<Pending>() == core::mem::align_of::<*mut bindings::secns>());
+};
+
 impl Pending {
-    fn empty() -> Self {
-        Self {
-            ns: Atomic::new(ptr::null_mut()),
-        }
+    /// The pending namespace of `task`.
+    fn of(task: &Task) -> &Pending {
+        // SAFETY: `task` is valid while borrowed; its `secns_pending` is a
+        // pointer-sized, pointer-aligned field that C only reads or clears
+        // (in `dup_task_struct()`, before the task exists) and secns
+        // accesses atomically. CAST: `Pending` is a transparent wrapper of
+        // an atomic pointer, with the same size and alignment (checked
+        // above), and a `*mut Namespace` is a `struct secns *` (type
+        // invariants).
+        unsafe { &*ptr::addr_of!((*task.as_ptr()).secns_pending).cast::<Pending>() }
     }
 }
 
-impl TaskBlob for Pending {
-    fn initial() -> impl PinInit<Self, Error> {
-        Ok(Self::empty())
-    }
-
-    fn alloc(_clone_flags: u64) -> impl PinInit<Self, Error> {
-        Ok(Self::empty())
-    }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        let raw = self.ns.load(Relaxed);
-        if let Some(raw) = NonNull::new(raw) {
-            // SAFETY: the slot owned this reference (type invariants), and
-            // the task is gone: nothing else uses the slot.
-            drop(unsafe { ARef::from_raw(raw) });
-        }
+/// The `task_free` hook: drops the pending namespace of a task being freed.
+pub(crate) fn task_free(task: &Task) {
+    let raw = Pending::of(task).ns.load(Relaxed);
+    if let Some(raw) = NonNull::new(raw) {
+        // SAFETY: the field owned this reference (type invariants), and the
+        // task is gone: nothing else uses the field.
+        drop(unsafe { ARef::from_raw(raw) });
     }
 }
 
 /// The pending namespace of the current task, for the task itself: the only
-/// way to change a [`Pending`].
-pub(crate) struct OwnPending<'a>(&'a Pending);
+/// way to change a [`Pending`]. It is not [`Send`]: like the [`CurrentTask`]
+/// it comes from, it stays with the task, so that no other thread (a work
+/// item, say) changes the slot while the task reads it.
+pub(crate) struct OwnPending<'a>(&'a Pending, NotThreadSafe);
 
-/// The current task's [`OwnPending`]; `None` if secns has no task blob (it
-/// is not running).
+/// The current task's [`OwnPending`]. (Always there now that it is a field
+/// of the task; the `Option` stays for the callers.)
 pub(crate) fn own_pending(task: &CurrentTask) -> Option<OwnPending<'_>> {
-    blob::task::<Secns>(task).map(OwnPending)
+    Some(OwnPending(Pending::of(task), NotThreadSafe))
 }
 
 impl OwnPending<'_> {
@@ -517,46 +602,44 @@ pub(crate) fn audit_ptrace(
     unsafe { secns_audit_ptrace(other.as_ptr(), op.as_char_ptr(), id(tracer), id(tracee)) };
 }
 
-/// C `secns_of_cred()` (`include/linux/secns.h`).
+/// C `secns_of_cred()` (`include/linux/secns.h`): NULL where the namespace
+/// is not known (blank credentials, or ones whose `cred_free` hook ran).
 ///
 /// # Safety
 ///
 /// `cred` is valid for the call.
 #[export]
-unsafe extern "C" fn secns_of_cred(cred: *const bindings::cred) -> *mut bindings::secns {
+unsafe extern "C" fn secns_of_cred(cred: *const bindings::cred) -> *const bindings::secns {
     // SAFETY: `cred` is valid for the call (safety requirements); what C
     // gets back lives as long as `cred`, whose blob holds a reference.
     let cred = unsafe { Credential::from_ptr(cred) };
-    blob::cred::<Secns>(cred).map_or(ptr::null_mut(), |e: &Effective| e.namespace().ns.get())
+    blob::cred::<Secns>(cred).map_or(ptr::null(), |e: &Effective| {
+        e.namespace().ns.get().cast_const()
+    })
 }
 
-/// C `secns_pending()` (`include/linux/secns.h`): NULL, with a warning, for
-/// a task other than the current one.
+/// C `secns_current_pending()` (`include/linux/secns.h`).
 ///
 /// # Safety
 ///
-/// `task` is valid for the call.
+/// None: it may be called from any context. (Unsafe only because
+/// `#[export]` needs it to be.)
 #[export]
-unsafe extern "C" fn secns_pending(task: *mut bindings::task_struct) -> *mut bindings::secns {
-    // Only the current task keeps its pending namespace alive for the
-    // caller: it enters or drops it only itself, not during the call.
-    if kernel::warn_on!(task != Task::current_raw()) {
-        return ptr::null_mut();
-    }
-    // SAFETY: `Task` is a transparent wrapper of `struct task_struct`, which
-    // is valid for the call (safety requirements).
-    let task = unsafe { &*task.cast::<Task>() };
-    let Some(pending) = blob::task::<Secns>(task) else {
-        return ptr::null_mut();
-    };
-    let raw = pending.ns.load(Acquire);
+unsafe extern "C" fn secns_current_pending() -> *const bindings::secns {
+    // SAFETY: the current task is valid while it runs this, and `Task` is
+    // a transparent wrapper of `struct task_struct`. In interrupt context it
+    // is the interrupted task, which stays valid until the interrupt
+    // returns.
+    let task = unsafe { &*Task::current_raw().cast::<Task>() };
+    // Null while secns is not running: nothing sets it then.
+    let raw = Pending::of(task).ns.load(Acquire);
     if raw.is_null() {
-        return ptr::null_mut();
+        return ptr::null();
     }
     // SAFETY: the pending reference keeps the namespace alive until the
-    // current task drops it, which it does not do while this runs (type
-    // invariants of `Pending`).
-    unsafe { &*raw }.ns.get()
+    // current task drops it, which it does not do while this runs, nor
+    // while an interrupt of it runs (type invariants of `Pending`).
+    unsafe { &*raw }.ns.get().cast_const()
 }
 
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
@@ -579,10 +662,10 @@ mod tests {
         (!ns.is_null()).then(|| unsafe { SecNs::from_ptr(ns) })
     }
 
-    /// `secns_pending(current)`, as C sees it: its id.
+    /// `secns_current_pending()`, as C sees it: its id.
     fn c_pending_id() -> Option<u64> {
-        // SAFETY: the current task is valid, and is current.
-        let ns = unsafe { bindings::secns_pending(Task::current_raw()) };
+        // SAFETY: it may be called from any context.
+        let ns = unsafe { bindings::secns_current_pending() };
         // SAFETY: the pending namespace lives until this task drops it.
         (!ns.is_null()).then(|| unsafe { SecNs::from_ptr(ns) }.id())
     }
@@ -605,17 +688,24 @@ mod tests {
     }
 
     extern "C" {
-        /// `accessors_kunit.c`: what `secns_of_cred()` and `secns_pending()`
-        /// answer in hardirq context, in an interrupt of the current task,
-        /// for its credentials and itself; 0 if they ran there.
+        /// `accessors_kunit.c`: what `secns_of_cred()` and
+        /// `secns_current_pending()` answer in hardirq context, in an
+        /// interrupt of the current task, for its credentials and itself; 0
+        /// if they ran there.
         fn secns_kunit_accessors_in_hardirq(
-            ns: *mut *mut bindings::secns,
-            pending: *mut *mut bindings::secns,
+            ns: *mut *const bindings::secns,
+            pending: *mut *const bindings::secns,
+        ) -> c_int;
+
+        /// The same in softirq context.
+        fn secns_kunit_accessors_in_softirq(
+            ns: *mut *const bindings::secns,
+            pending: *mut *const bindings::secns,
         ) -> c_int;
     }
 
     #[test]
-    fn the_c_accessors_answer_in_hardirq_context() -> Result {
+    fn the_c_accessors_answer_in_softirq_and_hardirq_context() -> Result {
         let _restore = Restore::save()?;
         init(0)?;
         // What they answer in process context.
@@ -623,16 +713,21 @@ mod tests {
         // SAFETY: `cred` is valid for the call.
         let want_ns = unsafe { bindings::secns_of_cred(cred.as_ptr()) };
         drop(cred);
-        // SAFETY: the current task is valid, and is current.
-        let want_pending = unsafe { bindings::secns_pending(Task::current_raw()) };
-        let mut ns: *mut bindings::secns = ptr::null_mut();
-        let mut pending: *mut bindings::secns = ptr::null_mut();
-        // SAFETY: both pointers are valid for writes.
-        let ret = unsafe { secns_kunit_accessors_in_hardirq(&mut ns, &mut pending) };
-        assert_eq!(ret, 0);
-        assert!(!want_ns.is_null() && ns == want_ns);
-        // The pending namespace, in an interrupt of its task.
-        assert!(!want_pending.is_null() && pending == want_pending);
+        // SAFETY: it may be called from any context.
+        let want_pending = unsafe { bindings::secns_current_pending() };
+        for probe in [
+            secns_kunit_accessors_in_softirq,
+            secns_kunit_accessors_in_hardirq,
+        ] {
+            let mut ns: *const bindings::secns = ptr::null();
+            let mut pending: *const bindings::secns = ptr::null();
+            // SAFETY: both pointers are valid for writes.
+            let ret = unsafe { probe(&mut ns, &mut pending) };
+            assert_eq!(ret, 0);
+            assert!(!want_ns.is_null() && ns == want_ns);
+            // The pending namespace, in an interrupt of its task.
+            assert!(!want_pending.is_null() && pending == want_pending);
+        }
         init(ABORT)?;
         wait_for_frees()
     }

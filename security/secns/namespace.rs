@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Security namespaces within the limits, and the effective namespace of
-//! credentials. The objects themselves and the pending namespace of tasks
-//! are in [`crate::ffi`].
+//! Security namespaces within the limits, and how they nest. The objects
+//! themselves, the effective namespace of credentials and the pending
+//! namespace of tasks are in [`crate::ffi`], below.
 
 use crate::limits;
-use kernel::lsm::CredBlob;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Atomic, Relaxed};
 
-pub(crate) use crate::ffi::{Namespace, Pending, Unapproved};
+pub(crate) use crate::ffi::{Effective, Namespace, Unapproved};
 
 /// The id of the next non-initial namespace: ids are never reused.
 static NEXT_ID: Atomic<u64> = Atomic::new(1);
@@ -42,34 +41,6 @@ pub(crate) fn is_within(ns: &Namespace, scope: &Namespace) -> bool {
 /// The id of the parent of `ns`; 0 for the initial namespace.
 pub(crate) fn parent_id(ns: &Namespace) -> u64 {
     ns.parent().map_or(0, |p| p.id())
-}
-
-/// The LSM blob of credentials: their effective security namespace.
-///
-/// Inherited by every copy of the credentials (so by `fork` and across
-/// `execve`) and released when the credentials are freed.
-pub(crate) struct Effective(ARef<Namespace>);
-
-impl Effective {
-    /// Makes the blob value for effective namespace `ns`.
-    pub(crate) fn new(ns: ARef<Namespace>) -> Self {
-        Self(ns)
-    }
-
-    /// The effective namespace.
-    pub(crate) fn namespace(&self) -> &ARef<Namespace> {
-        &self.0
-    }
-}
-
-impl CredBlob for Effective {
-    fn initial() -> Result<Self> {
-        Ok(Self(Namespace::initial()?))
-    }
-
-    fn prepare(old: &Self) -> Result<Self> {
-        Ok(Self(old.0.clone()))
-    }
 }
 
 #[cfg(CONFIG_SECURITY_SECNS_KUNIT_TEST)]
@@ -163,6 +134,48 @@ mod tests {
         assert_eq!(limits::count(), base + 3);
         drop(kept);
         wait_for_frees()?;
+        assert_eq!(limits::count(), base);
+        Ok(())
+    }
+
+    #[test]
+    fn maxns_bounds_the_namespaces_still_being_freed() -> Result {
+        use kernel::time::{delay::fsleep, Delta};
+        const ROOM: u32 = 4;
+        if !crate::test_lsm::needed() {
+            return Ok(());
+        }
+        let base = limits::count();
+        let _limits = TestLimits::set(base + ROOM, limits::DEPTH_MAX)?;
+        let root = root()?;
+        // Every `secns_free` sleeps: namespaces are dropped much faster than
+        // the work items free them. They must stay counted until freed, so
+        // that creation stops at `maxns` instead of piling up a backlog.
+        let _sleepy = crate::test_lsm::SleepInFree::arm()?;
+        let (mut made, mut refused, mut most) = (0u32, 0u32, 0u32);
+        for _ in 0..100_000 {
+            if made == 64 {
+                break;
+            }
+            match new_child(&root) {
+                Ok(ns) => {
+                    made += 1;
+                    // The last reference, dropped as a credential's would
+                    // be: the namespace is freed from a work item.
+                    drop(ns.approve()?);
+                }
+                Err(e) if e == ENOSPC => {
+                    refused += 1;
+                    fsleep(Delta::from_micros(100));
+                }
+                Err(e) => return Err(e),
+            }
+            most = most.max(crate::ffi::freeing());
+        }
+        wait_for_frees()?;
+        assert_eq!(made, 64);
+        assert!(refused > 0);
+        assert!(most <= ROOM);
         assert_eq!(limits::count(), base);
         Ok(())
     }

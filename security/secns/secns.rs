@@ -27,7 +27,7 @@ mod test_lsm;
 mod unshare;
 
 use attr::Attr;
-use namespace::{Effective, Pending};
+use namespace::Effective;
 
 module! {
     type: SecnsParams,
@@ -63,7 +63,9 @@ struct Secns;
 #[vtable]
 impl Lsm for Secns {
     type CredBlob = Effective;
-    type TaskBlob = Pending;
+    /// The pending namespace is `task_struct::secns_pending`, not a task
+    /// blob (`ffi::Pending`): no allocation per `fork()`.
+    type TaskBlob = ();
     type SecNsBlob = ();
 
     fn init() -> Result {
@@ -110,6 +112,12 @@ impl Lsm for Secns {
     /// of all).
     fn bprm_committing_creds(_bprm: &Binprm) {
         unshare::drop_pending();
+    }
+
+    /// Drops the pending namespace of a task being freed (a zombie that
+    /// nobody reaps keeps it).
+    fn task_free(task: &Task) {
+        ffi::task_free(task);
     }
 }
 
@@ -172,7 +180,7 @@ mod tests {
         assert!(core::ptr::eq::<namespace::Namespace>(&**ns_a, &**ns_b));
         // Committed credentials carry it on.
         let ns = ns_a.clone();
-        a.commit();
+        a.commit()?;
         let c = NewCredential::prepare()?;
         assert!(core::ptr::eq::<namespace::Namespace>(
             &**blob::cred_new::<Secns>(&c).ok_or(EINVAL)?.namespace(),

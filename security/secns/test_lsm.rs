@@ -202,10 +202,8 @@ impl Lsm for SecnsTest {
         Ok(())
     }
 
-    fn capable(_cred: &Credential, _ns: &UserNamespace, cap: i32, _opts: u32) -> Result {
-        if cap == Capability::MacAdmin.as_raw()
-            && CAPS_OF.load(Relaxed) == Task::current_raw() as usize
-        {
+    fn capable(_cred: &Credential, _ns: &UserNamespace, cap: Capability, _opts: u32) -> Result {
+        if cap == Capability::MacAdmin && CAPS_OF.load(Relaxed) == Task::current_raw() as usize {
             CAPS.fetch_add(1, Relaxed);
         }
         Ok(())

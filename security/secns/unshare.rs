@@ -93,7 +93,7 @@ impl Saved {
                 if let Some(e) = blob::cred_mut::<Secns>(&mut new) {
                     *e = Effective::new(ns);
                 }
-                new.commit();
+                let _ = new.commit();
             }
         }
         if crate::ffi::wait_for_count(count).is_err() {
@@ -155,14 +155,23 @@ fn create() -> Result<ARef<Namespace>> {
 
 /// Makes `ns` the current task's effective namespace, once every LSM
 /// approved: `ENOMEM` (for the new credentials), or the refusal of an LSM.
+/// The caller's reference is released either way, in this system call: a
+/// namespace made for a one-shot unshare that failed is freed before the
+/// call returns.
 fn enter(ns: ARef<Namespace>) -> Result {
+    let ret = set_effective(&ns);
+    Namespace::release(ns);
+    ret
+}
+
+/// [`enter`], but for the reference.
+fn set_effective(ns: &ARef<Namespace>) -> Result {
     // The credentials first, so that an LSM that approves is not overruled
     // by a failed allocation; dropped (aborted) on a veto.
     let mut new = NewCredential::prepare()?;
     ns.security_task_unshare()?;
-    *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns);
-    new.commit();
-    Ok(())
+    *blob::cred_mut::<Secns>(&mut new).ok_or(EOPNOTSUPP)? = Effective::new(ns.clone());
+    new.commit()
 }
 
 /// `LSM_ATTR_UNSHARE_INIT`: creates a pending namespace, or with
@@ -181,7 +190,7 @@ pub(crate) fn init(req: Request) -> Result {
     let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
     if flags & ABORT != 0 {
         // Dropping one's own pending namespace needs no capability.
-        return pending.take().map(drop).ok_or(ENOENT);
+        return pending.take().map(Namespace::release).ok_or(ENOENT);
     }
     // The only capability check of the call (the LSM framework's hooks
     // leave it to the owner of the namespaces).
@@ -224,16 +233,16 @@ pub(crate) fn unshare(req: Request) -> Result {
         return join(pidfd);
     }
     let pending = own_pending(task).ok_or(EOPNOTSUPP)?;
-    let explicit = pending.get();
-    let ns = match &explicit {
-        Some(ns) => ns.clone(),
+    let ns = match pending.get() {
+        Some(ns) => ns,
         // The only capability check of a one-shot unshare, for both phases.
         None if !capable(Capability::MacAdmin) => return Err(EPERM),
         None => create()?,
     };
     enter(ns)?;
-    if explicit.is_some() {
-        drop(pending.take());
+    // The pending namespace, if there was one, is the one entered.
+    if let Some(ns) = pending.take() {
+        Namespace::release(ns);
     }
     Ok(())
 }
@@ -439,10 +448,10 @@ mod tests {
         let task = kernel::current!();
         assert_eq!(own_pending(task).and_then(|p| p.id()), Some(i.pending_id));
         init(ABORT)?;
+        // Freed by the call itself: out of the count when it returns.
+        assert_eq!(limits::count(), base);
         let i = info_now()?;
         assert_eq!((i.pending_id, i.flags), (0, 0));
-        wait_for_frees()?;
-        assert_eq!(limits::count(), base);
         assert!(own_pending(task).and_then(|p| p.id()).is_none());
         Ok(())
     }
@@ -567,16 +576,20 @@ mod tests {
         let (inits, unshares) = (PROBE.inits.load(Relaxed), PROBE.unshares.load(Relaxed));
         let frees = PROBE.frees.load(Relaxed);
         let veto = Veto::init(ECONNREFUSED)?;
+        // Each refused namespace is freed by the call that made it: the
+        // LSMs told, and out of the count, when it returns.
         assert_eq!(init(0), Err(ECONNREFUSED));
+        assert_eq!(PROBE.frees.load(Relaxed), frees + 1);
+        assert_eq!(limits::count(), base);
         // A one-shot unshare whose first phase is refused stops there.
         assert_eq!(unshare(0), Err(ECONNREFUSED));
+        assert_eq!(PROBE.frees.load(Relaxed), frees + 2);
+        assert_eq!(limits::count(), base);
         drop(veto);
         assert_eq!(PROBE.inits.load(Relaxed), inits + 2);
         assert_eq!(PROBE.unshares.load(Relaxed), unshares);
-        // Both refused namespaces were freed, the LSM told, and counted out.
         wait_for_frees()?;
         assert_eq!(PROBE.frees.load(Relaxed), frees + 2);
-        assert_eq!(limits::count(), base);
         assert_eq!(info_now()?.flags, 0);
         Ok(())
     }
@@ -618,7 +631,7 @@ mod tests {
         // Both phases were asked, and the namespace approved by the first
         // one freed.
         assert_eq!(PROBE.inits.load(Relaxed), inits + 1);
-        wait_for_frees()?;
+        // Freed by the call itself.
         assert_eq!(PROBE.frees.load(Relaxed), frees + 1);
         assert_eq!(limits::count(), base);
         let i = info_now()?;

@@ -35,10 +35,7 @@ impl NewCredential {
     /// with overridden credentials (C `override_creds()`), which could not be
     /// committed.
     pub fn prepare() -> Result<Self> {
-        let task = Task::current_raw();
-        // SAFETY: the current task is alive and only it changes its own
-        // credential pointers, so reading them here does not race.
-        if unsafe { (*task).cred != (*task).real_cred } {
+        if overridden() {
             return Err(EBUSY);
         }
         // SAFETY: `prepare_creds` may be called from task context.
@@ -47,22 +44,38 @@ impl NewCredential {
         NonNull::new(new).map(Self).ok_or(ENOMEM)
     }
 
-    /// Puts the new credentials into effect for the current task.
-    pub fn commit(self) {
+    /// Puts the new credentials into effect for the current task; `EBUSY`,
+    /// and they are aborted, if the task has overridden its credentials since
+    /// they were prepared (C `commit_creds()` would BUG).
+    pub fn commit(self) -> Result {
+        if overridden() {
+            return Err(EBUSY);
+        }
         let cred = self.0.as_ptr();
         core::mem::forget(self);
         // SAFETY: by the type invariant `cred` came from `prepare_creds()` in
         // this task (the type is not `Send`) and is owned by us; ownership
         // passes to `commit_creds`, which cannot fail (it always returns 0).
         unsafe { bindings::commit_creds(cred) };
+        Ok(())
     }
 
     /// Returns a raw pointer to the new credentials.
     ///
     /// They stay valid and unshared for as long as `self` lives.
+    #[cfg(CONFIG_SECURITY)]
     pub(crate) fn as_ptr(&self) -> *mut bindings::cred {
         self.0.as_ptr()
     }
+}
+
+/// Whether the current task runs with overridden credentials (C
+/// `override_creds()`): its subjective credentials are not its objective ones.
+fn overridden() -> bool {
+    let task = Task::current_raw();
+    // SAFETY: the current task is alive and only it changes its own
+    // credential pointers, so reading them here does not race.
+    unsafe { (*task).cred != (*task).real_cred }
 }
 
 impl Drop for NewCredential {
@@ -100,8 +113,28 @@ mod tests {
     fn committing_new_credentials_puts_them_into_effect() -> Result {
         let new = NewCredential::prepare()?;
         let ptr = new.as_ptr().cast_const();
-        new.commit();
+        new.commit()?;
         assert!(current_cred() == ptr);
+        Ok(())
+    }
+
+    #[test]
+    fn committing_while_credentials_are_overridden_is_ebusy() -> Result {
+        let new = NewCredential::prepare()?;
+        let other = NewCredential::prepare()?;
+        let task = Task::current_raw();
+        // What `override_creds()` (a static inline) does: the subjective
+        // credentials of this task become `other`, which `other` keeps alive
+        // until the original pointer is back, two statements below.
+        // SAFETY: only the current task changes its own credential pointers.
+        let saved =
+            unsafe { core::ptr::replace(&raw mut (*task).cred, other.as_ptr().cast_const()) };
+        let committed = new.commit();
+        // SAFETY: as above; `saved` was the pointer before.
+        unsafe { (*task).cred = saved };
+        drop(other);
+        assert_eq!(committed, Err(EBUSY));
+        assert!(current_cred() == saved);
         Ok(())
     }
 }

@@ -140,6 +140,7 @@ impl<T> Slot<T> {
     /// `offset` the offset the LSM framework gave to a part of size
     /// `size_of::<T>()`: the blob is then long and aligned enough, and holds
     /// a slot or zeroes (a valid empty slot: `live` is false).
+    #[inline(always)]
     fn at(security: *mut core::ffi::c_void, offset: Option<usize>) -> Option<NonNull<Self>> {
         let offset = offset?;
         if is_empty::<T>() {
@@ -207,6 +208,37 @@ pub(crate) unsafe fn cred_slot<L: Registration>(
 ) -> Option<NonNull<Slot<L::CredBlob>>> {
     // SAFETY: `cred` is valid (safety requirements).
     Slot::at(unsafe { (*cred).security }, L::blob_sizes().cred_offset())
+}
+
+/// As [`cred_slot`], from one of `L`'s hooks: the offset is read without
+/// checking that it is ready (see [`super::BlobSizes::hooked`]).
+///
+/// # Safety
+///
+/// `cred` points to live credentials; called from one of `L`'s hooks.
+#[inline(always)]
+pub(crate) unsafe fn hook_cred_slot<L: Registration>(
+    cred: *const bindings::cred,
+) -> Option<NonNull<Slot<L::CredBlob>>> {
+    // SAFETY: `cred` is valid and this is one of `L`'s hooks (safety
+    // requirements).
+    let (security, sizes) = unsafe { ((*cred).security, L::blob_sizes().hooked()) };
+    Slot::at(security, Some(sizes.lbs_cred as usize))
+}
+
+/// As [`task_slot`], from one of `L`'s hooks (see [`hook_cred_slot`]).
+///
+/// # Safety
+///
+/// `task` points to a live task; called from one of `L`'s hooks.
+#[inline(always)]
+pub(crate) unsafe fn hook_task_slot<L: Registration>(
+    task: *const bindings::task_struct,
+) -> Option<NonNull<Slot<L::TaskBlob>>> {
+    // SAFETY: `task` is valid and this is one of `L`'s hooks (safety
+    // requirements).
+    let (security, sizes) = unsafe { ((*task).security, L::blob_sizes().hooked()) };
+    Slot::at(security, Some(sizes.lbs_task as usize))
 }
 
 /// Where the slot of `L` in the blob of `task` is (see [`Slot::at`]).

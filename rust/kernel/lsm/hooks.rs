@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     bindings,
-    capability::UserNamespace,
+    capability::{Capability, UserNamespace},
     cred::Credential,
     ffi::{c_int, c_uint},
     task::{PtraceMode, Task},
@@ -94,7 +94,8 @@ hook! {
     pub(crate) task_alloc => lsm_hook_init_task_alloc
 }
 hook! {
-    /// `task_free`: drops the task blob (registered automatically).
+    /// `task_free`: [`super::Lsm::task_free`], then drops the task blob
+    /// (registered automatically for a task blob).
     pub(crate) task_free => lsm_hook_init_task_free
 }
 
@@ -150,7 +151,11 @@ mod adapters {
         // SAFETY: `security_capable()` passes valid credentials and a valid
         // user namespace, both alive for the call.
         let (cred, ns) = unsafe { (Credential::from_ptr(cred), UserNamespace::from_ptr(ns)) };
-        ret(L::capable(cred, ns, cap, opts))
+        match Capability::from_raw(cap) {
+            Some(cap) => ret(L::capable(cred, ns, cap, opts)),
+            // No capability the kernel knows: commoncap refuses it too.
+            None => crate::error::code::EPERM.to_errno(),
+        }
     }
 
     /// # Safety
@@ -258,8 +263,8 @@ mod adapters {
         // old slot and an exclusive one to the new slot are sound.
         let (old, new) = unsafe {
             (
-                blob::cred_slot::<L>(old).map(|p| p.as_ref()),
-                blob::cred_slot::<L>(new).map(|mut p| p.as_mut()),
+                blob::hook_cred_slot::<L>(old).map(|p| p.as_ref()),
+                blob::hook_cred_slot::<L>(new).map(|mut p| p.as_mut()),
             )
         };
         ret(blob::copy(old, new, L::CredBlob::prepare))
@@ -275,8 +280,8 @@ mod adapters {
         // SAFETY: as for `cred_prepare` (`new` are blank credentials).
         let (old, new) = unsafe {
             (
-                blob::cred_slot::<L>(old).map(|p| p.as_ref()),
-                blob::cred_slot::<L>(new).map(|mut p| p.as_mut()),
+                blob::hook_cred_slot::<L>(old).map(|p| p.as_ref()),
+                blob::hook_cred_slot::<L>(new).map(|mut p| p.as_mut()),
             )
         };
         let _ = blob::copy(old, new, |v| {
@@ -290,7 +295,7 @@ mod adapters {
     pub(super) unsafe extern "C" fn cred_free<L: Registration>(cred: *mut bindings::cred) {
         // SAFETY: the credentials' last reference is gone: nothing else uses
         // the blob, which the LSM framework frees after this hook.
-        blob::clear(unsafe { blob::cred_slot::<L>(cred).map(|mut p| p.as_mut()) });
+        blob::clear(unsafe { blob::hook_cred_slot::<L>(cred).map(|mut p| p.as_mut()) });
     }
 
     /// # Safety
@@ -302,7 +307,7 @@ mod adapters {
     ) -> c_int {
         // SAFETY: `task` is being created: it is valid and not yet visible
         // to anything else, so the slot is ours alone.
-        let slot = unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) };
+        let slot = unsafe { blob::hook_task_slot::<L>(task).map(|mut p| p.as_mut()) };
         // SAFETY: the slot is in the task's blob, which stays where it is
         // until `task_free`.
         ret(unsafe { blob::fill(slot, L::TaskBlob::alloc(clone_flags)) })
@@ -312,8 +317,15 @@ mod adapters {
     ///
     /// Called by the LSM framework as this hook.
     pub(super) unsafe extern "C" fn task_free<L: Registration>(task: *mut bindings::task_struct) {
+        if L::HAS_TASK_FREE {
+            // SAFETY: `security_task_free()` passes a task whose last
+            // reference is gone (or whose creation failed), valid for the
+            // call. CAST: `Task` is a transparent wrapper of `struct
+            // task_struct`.
+            L::task_free(unsafe { &*task.cast::<Task>() });
+        }
         // SAFETY: the task's last reference is gone (or its creation
         // failed): nothing else uses the blob.
-        blob::clear(unsafe { blob::task_slot::<L>(task).map(|mut p| p.as_mut()) });
+        blob::clear(unsafe { blob::hook_task_slot::<L>(task).map(|mut p| p.as_mut()) });
     }
 }

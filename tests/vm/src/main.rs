@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             interleave::TESTS,
             faults::TESTS,
             policy::TESTS,
+            kfuncs::TESTS,
             &[stress::SCAN],
         ]
         .concat(),

@@ -6,7 +6,11 @@
  * every task whose effective security namespace is that namespace or one of
  * its descendants: each hook walks from the task's namespace up to depth 1
  * with the secns kfuncs (at most SECNS_POLICY_MAX_DEPTH steps) and looks up
- * each ancestor's rules. The loader (secns-policy load) writes them while
+ * each ancestor's rules. The kfuncs of a credential take the hook's own
+ * credentials (the verifier refuses task->cred, which faccessat() may free
+ * without a grace period); where a hook has none, the kfuncs of a task take
+ * the current task. A namespace the kfuncs do not know (U64_MAX) is refused,
+ * never taken for the host. The loader (secns-policy load) writes them while
  * the namespace is pending, in one map update; secns_free drops them with
  * the namespace.
  *
@@ -51,15 +55,19 @@ struct vfsmount {
 	struct super_block *mnt_sb;
 } __attribute__((preserve_access_index));
 
-struct task_struct {
-	const struct cred *cred;
-} __attribute__((preserve_access_index));
+struct task_struct;
 
-/* security/secns/bpf_kfuncs.c */
+/* security/secns/bpf_kfuncs.c; U64_MAX where the namespace is not known. */
 extern __u64 bpf_secns_cred_id(const struct cred *cred) __ksym;
-extern __u32 bpf_secns_cred_depth(const struct cred *cred) __ksym;
+extern __u64 bpf_secns_cred_depth(const struct cred *cred) __ksym;
 extern __u64 bpf_secns_cred_ancestor_id(const struct cred *cred,
 					__u32 depth) __ksym;
+extern __u64 bpf_secns_task_depth(struct task_struct *task) __ksym;
+extern __u64 bpf_secns_task_ancestor_id(struct task_struct *task,
+					__u32 depth) __ksym;
+
+/* What the kfuncs answer where the namespace is not known. */
+#define SECNS_UNKNOWN (~0ULL)
 
 /* max_entries of policies and namespaces: the loader sizes them from maxns. */
 struct {
@@ -100,14 +108,22 @@ policy_at(const struct cred *cred, __u32 depth)
 	return bpf_map_lookup_elem(&policies, &id);
 }
 
-/* The depth of the current task's namespace. */
-static __always_inline __u32 current_depth(void)
+/* The same, on @task's way up. */
+static __always_inline struct secns_policy *
+task_policy_at(struct task_struct *task, __u32 depth)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *cred = task->cred;
+	__u64 id = bpf_secns_task_ancestor_id(task, depth);
 
-	/* An RCU pointer that the verifier wants checked. */
-	return cred ? bpf_secns_cred_depth(cred) : 0;
+	return bpf_map_lookup_elem(&policies, &id);
+}
+
+/*
+ * The depth of the current task's namespace: 0 only for the initial one,
+ * SECNS_UNKNOWN (not 0) if it is not known.
+ */
+static __always_inline __u64 current_depth(void)
+{
+	return bpf_secns_task_depth(bpf_get_current_task_btf());
 }
 
 /* Whether @dev is the file system the engine is pinned in. */
@@ -123,11 +139,14 @@ SEC("lsm/capable")
 int BPF_PROG(secns_policy_capable, const struct cred *cred,
 	     struct user_namespace *ns, int cap, unsigned int opts, int ret)
 {
-	__u32 depth, i;
+	__u64 depth;
+	__u32 i;
 
 	if (ret || cap < 0 || cap > 63)
 		return ret;
 	depth = bpf_secns_cred_depth(cred);
+	if (depth == SECNS_UNKNOWN)
+		return -EPERM;
 	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
 		struct secns_policy *p = policy_at(cred, depth - i);
 
@@ -141,24 +160,24 @@ SEC("lsm/file_open")
 int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	const struct cred *cred = task->cred;
 	struct inode *inode;
-	__u32 depth, i, j;
-	__u64 dev, ino;
+	__u64 depth, dev, ino;
+	__u32 i, j;
 
-	/* An RCU pointer that the verifier wants checked. */
-	if (ret || !cred)
+	if (ret)
 		return ret;
-	depth = bpf_secns_cred_depth(cred);
+	depth = bpf_secns_task_depth(task);
 	if (!depth)
 		return 0;
+	if (depth == SECNS_UNKNOWN)
+		return -EACCES;
 	inode = file->f_inode;
 	if (!inode)
 		return 0;
 	dev = inode->i_sb->s_dev;
 	ino = inode->i_ino;
 	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
-		struct secns_policy *p = policy_at(cred, depth - i);
+		struct secns_policy *p = task_policy_at(task, depth - i);
 
 		if (!p)
 			continue;
@@ -181,12 +200,14 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	     int ret)
 {
 	struct secns_policy_ns seen = {};
-	__u32 depth, i;
-	__u64 id;
+	__u64 depth, id;
+	__u32 i;
 
 	if (ret)
 		return ret;
 	depth = bpf_secns_cred_depth(cred);
+	if (depth == SECNS_UNKNOWN)
+		return -EPERM;
 	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
 		struct secns_policy *p = policy_at(cred, depth - i);
 

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -337,6 +338,29 @@ static int exec_drops(void)
 TEST(execve_drops_the_pending_namespace)
 {
 	RUN_IN_CHILD(exec_drops);
+}
+
+TEST(a_zombie_keeps_its_pending_namespace_until_it_is_reaped)
+{
+	const struct timespec settle = { .tv_nsec = 300 * 1000 * 1000 };
+	long base = count();
+	siginfo_t info = { 0 };
+	pid_t pid;
+
+	ASSERT_LE(0, base);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(init() == 0 ? 0 : 1);
+	/* Exited, not reaped: WNOWAIT leaves the zombie. */
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WEXITED | WNOWAIT));
+	ASSERT_EQ(CLD_EXITED, info.si_code);
+	ASSERT_EQ(0, info.si_status);
+	/* Time for anything dropped at exit to be freed: nothing is. */
+	nanosleep(&settle, NULL);
+	EXPECT_EQ(base + 1, count());
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	EXPECT_TRUE(count_back_to(base));
 }
 
 static int second_init(void)
@@ -733,6 +757,159 @@ static int bad_arguments(void)
 TEST(bad_arguments_get_their_errno_and_leave_nothing)
 {
 	RUN_IN_CHILD(bad_arguments);
+}
+
+/*
+ * Fault injection (CONFIG_FAULT_INJECTION_DEBUG_FS, CONFIG_FAILSLAB,
+ * CONFIG_FAIL_PAGE_ALLOC): sleeping allocations may fail too, and quietly.
+ * False if the kernel has no fault injection.
+ */
+static bool faults_set_up(void)
+{
+	static const char *const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "failslab/verbose", "0" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/verbose", "0" },
+	};
+	char path[128];
+	unsigned int i;
+	int fd;
+
+	if (access("/proc/thread-self/fail-nth", R_OK | W_OK))
+		return false;
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			return false;
+		if (write(fd, knobs[i][1], strlen(knobs[i][1])) < 0) {
+			close(fd);
+			return false;
+		}
+		close(fd);
+	}
+	return true;
+}
+
+struct attempt {
+	int rc;		/* what op returned: 0 or -errno */
+	bool injected;	/* whether the nth allocation came, and failed */
+};
+
+/*
+ * Runs op in a child whose nth allocation from the call on fails
+ * (/proc/thread-self/fail-nth); nothing else runs between arming the
+ * fault and the call. Returns false if the child could not report.
+ */
+static bool attempt_with_fault(int (*op)(void), int nth, struct attempt *out)
+{
+	char arm[16], left[16] = "";
+	int fds[2], status, fd, len;
+	struct attempt a = {};
+	pid_t pid;
+
+	if (pipe(fds))
+		return false;
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		fd = open("/proc/thread-self/fail-nth", O_RDWR);
+		len = snprintf(arm, sizeof(arm), "%d", nth);
+		if (fd < 0 || write(fd, arm, len) != len)
+			_exit(1);
+		a.rc = op();
+		if (pread(fd, left, sizeof(left) - 1, 0) <= 0)
+			_exit(1);
+		a.injected = atoi(left) == 0;
+		_exit(write(fds[1], &a, sizeof(a)) == sizeof(a) ? 0 : 1);
+	}
+	close(fds[1]);
+	len = read(fds[0], out, sizeof(*out));
+	close(fds[0]);
+	return waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0 && len == sizeof(*out);
+}
+
+/*
+ * Every allocation op makes fails in turn, until op completes without a
+ * fault: each failure is ENOMEM, and leaves nothing counted once its
+ * process is gone.
+ */
+static void every_allocation_fails_cleanly(struct __test_metadata *_metadata,
+					   int (*op)(void))
+{
+	long base = count();
+	int nth, failures = 0;
+	struct attempt a;
+
+	ASSERT_LE(0, base);
+	for (nth = 1; nth < 1000; nth++) {
+		ASSERT_TRUE(attempt_with_fault(op, nth, &a));
+		if (a.rc) {
+			EXPECT_EQ(-ENOMEM, a.rc);
+			EXPECT_TRUE(a.injected);
+			failures++;
+		}
+		ASSERT_TRUE(count_back_to(base));
+		if (!a.injected)
+			break;
+	}
+	/* It completed, without a fault, after failing at least once. */
+	EXPECT_EQ(0, a.rc);
+	EXPECT_FALSE(a.injected);
+	EXPECT_LT(0, failures);
+}
+
+TEST(every_failed_allocation_of_init_is_enomem_and_leaves_nothing)
+{
+	if (!faults_set_up())
+		SKIP(return, "no fault injection (see the config file)");
+	every_allocation_fails_cleanly(_metadata, init);
+}
+
+TEST(every_failed_allocation_of_a_one_shot_unshare_is_enomem_and_leaves_nothing)
+{
+	if (!faults_set_up())
+		SKIP(return, "no fault injection (see the config file)");
+	every_allocation_fails_cleanly(_metadata, enter);
+}
+
+/* Whether the lockdown LSM is at integrity or above. */
+static bool locked_down(void)
+{
+	char buf[128] = "";
+	int fd = open("/sys/kernel/security/lockdown", O_RDONLY);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	close(fd);
+	return strstr(buf, "[integrity]") || strstr(buf, "[confidentiality]");
+}
+
+static int lockdown_vetoes(void)
+{
+	long base = count();
+	int self = syscall(__NR_pidfd_open, getpid(), 0);
+
+	/* Every check of secns passes; the lockdown LSM refuses. */
+	CHECK_RC(init(), -EPERM);
+	CHECK_RC(enter(), -EPERM);
+	CHECK(self >= 0);
+	CHECK_RC(join(self), -EPERM);
+	CHECK(count() == base);
+	return 0;
+}
+
+TEST(under_lockdown_init_unshare_and_join_are_eperm_and_leave_nothing)
+{
+	if (!locked_down())
+		SKIP(return, "not locked down (boot with lockdown=integrity)");
+	RUN_IN_CHILD(lockdown_vetoes);
 }
 
 /* Whether two secns_info are the same (the struct has no padding). */

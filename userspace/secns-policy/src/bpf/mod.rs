@@ -5,15 +5,18 @@
 //! kernel, resolved to vmlinux BTF type ids), which `aya` cannot relocate,
 //! and libbpf needs C libraries the host build cannot link statically. So
 //! this module parses the ELF object, relocates its programs and loads them
-//! itself. It supports exactly what `bpf/policy.bpf.c` uses, and refuses
-//! everything else with an error that names it:
+//! itself. It supports exactly what `bpf/policy.bpf.c` and the kfunc tests'
+//! object (`tests/vm/bpf/kfuncs.bpf.c`) use, and refuses everything else
+//! with an error that names it:
 //!
 //! - **Programs**: sections `lsm/<hook>`, each one function (the compiler
 //!   inlines everything: no BPF-to-BPF calls), loaded as
-//!   `BPF_PROG_TYPE_LSM` with `BPF_LSM_MAC` against `bpf_lsm_<hook>`.
-//!   Refused: any other executable section with code (`.text` subprograms,
-//!   `lsm.s/` sleepable programs, other program types), and calls to
-//!   subprograms.
+//!   `BPF_PROG_TYPE_LSM` with `BPF_LSM_MAC` against `bpf_lsm_<hook>`; and
+//!   sections `fentry/<function>`, loaded (never attached) as
+//!   `BPF_PROG_TYPE_TRACING` with `BPF_TRACE_FENTRY`, for the tests of what
+//!   the verifier refuses tracing programs. Refused: any other executable
+//!   section with code (`.text` subprograms, `lsm.s/` sleepable programs,
+//!   other program types), and calls to subprograms.
 //! - **Maps**: BTF-defined ones (libbpf's `.maps` convention) with the
 //!   attributes `type`, `map_flags`, `max_entries`, `key`/`key_size` and
 //!   `value`/`value_size`. Refused: legacy `maps` sections and the other
@@ -65,11 +68,16 @@ pub const BPF_NOEXIST: u64 = 1;
 /// exist.
 pub const BPF_EXIST: u64 = 2;
 
+/// How many lines of the verifier log an error shows.
+const LOG_TAIL_LINES: usize = 20;
+
 /// An error of the loader: what was being done, and why it failed.
 ///
 /// Its [`Display`](fmt::Display) is one sentence with the context (and the
 /// operating-system error, when there is one), followed by the last lines of
 /// the verifier log when the kernel refused a program.
+///
+/// [`Error::verifier_log`] has the whole log.
 pub struct Error {
     message: String,
     errno: Option<i32>,
@@ -117,7 +125,7 @@ impl Error {
         self
     }
 
-    /// Adds the verifier log (its last lines) to the error.
+    /// Adds the verifier log to the error.
     pub(crate) fn with_log(mut self, log: String) -> Error {
         if !log.is_empty() {
             self.log = Some(log);
@@ -130,8 +138,8 @@ impl Error {
         self.errno
     }
 
-    /// The last lines of the verifier log, when the kernel refused a program
-    /// and gave one.
+    /// The verifier log, when the kernel refused a program and gave one
+    /// (the end of it, if it was longer than the loader's largest buffer).
     pub fn verifier_log(&self) -> Option<&str> {
         self.log.as_deref()
     }
@@ -144,7 +152,11 @@ impl fmt::Display for Error {
             write!(f, ": {cause}")?;
         }
         if let Some(log) = &self.log {
-            write!(f, "\nverifier log (last lines):\n{log}")?;
+            // The end, where the verifier says what it refused.
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines.get(lines.len().saturating_sub(LOG_TAIL_LINES)..);
+            let tail = tail.unwrap_or_default().join("\n");
+            write!(f, "\nverifier log (last lines):\n{tail}")?;
         }
         Ok(())
     }
@@ -217,6 +229,16 @@ mod tests {
 
         let e = Error::io("reading x", io::Error::from_raw_os_error(libc::ENOENT));
         assert_eq!(e.errno(), None);
+
+        // The whole log, but only its end shown.
+        let log: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
+        let e = Error::new("refused").with_log(log.join("\n"));
+        assert_eq!(e.verifier_log(), Some(log.join("\n").as_str()));
+        let text = e.to_string();
+        assert!(
+            text.ends_with(&log[10..].join("\n")) && !text.contains("line 9\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The BPF object: its programs, map definitions and license, parsed and
 //! checked once ([`Object::parse`]); each program relocated against the
-//! running kernel and loaded on demand ([`Object::load_lsm`]).
+//! running kernel and loaded on demand ([`Object::load_lsm`],
+//! [`Object::load_fentry`]).
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -31,9 +32,6 @@ const BPF_PSEUDO_KFUNC_CALL: u8 = 2;
 /// `ENOSPC`.
 const LOG_SIZE_FIRST: usize = 1 << 20;
 const LOG_SIZE_MAX: usize = 16 << 20;
-/// How many lines of the verifier log an error keeps: the end, where the
-/// verifier says what it refused.
-const LOG_TAIL_LINES: usize = 20;
 
 /// A map as the object defines it (BTF-defined, in section `.maps`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,10 +61,43 @@ enum Reloc {
     Core(LocalField),
 }
 
-/// One `lsm/<hook>` program.
+/// What a program is, from the prefix of its section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    /// `lsm/<hook>`: `BPF_PROG_TYPE_LSM` with `BPF_LSM_MAC`, against
+    /// `bpf_lsm_<hook>`.
+    Lsm,
+    /// `fentry/<function>`: `BPF_PROG_TYPE_TRACING` with
+    /// `BPF_TRACE_FENTRY`, against `<function>`. Loaded only, never
+    /// attached: the tests check what the verifier lets tracing programs
+    /// do.
+    Fentry,
+}
+
+impl Kind {
+    /// The section prefix.
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Lsm => "lsm/",
+            Kind::Fentry => "fentry/",
+        }
+    }
+
+    /// What the section names after the prefix.
+    fn target(self) -> &'static str {
+        match self {
+            Kind::Lsm => "LSM hook",
+            Kind::Fentry => "function",
+        }
+    }
+}
+
+/// One `lsm/<hook>` or `fentry/<function>` program.
 #[derive(Clone, Debug)]
 struct Program {
-    hook: String,
+    kind: Kind,
+    /// The hook or the function.
+    target: String,
     section: String,
     /// The ELF section index.
     index: usize,
@@ -77,8 +108,8 @@ struct Program {
     relocs: Vec<(usize, Reloc)>,
 }
 
-/// A parsed BPF object: `lsm/<hook>` programs, BTF-defined maps and the
-/// license. See the [module documentation](super) for what it supports.
+/// A parsed BPF object: `lsm/<hook>` (and `fentry/<function>`) programs,
+/// BTF-defined maps and the license. See the [module documentation](super) for what it supports.
 pub struct Object {
     maps: Vec<MapDef>,
     programs: Vec<Program>,
@@ -98,7 +129,7 @@ impl fmt::Debug for Object {
 }
 
 /// A program ready to load: relocated instructions and the BTF id of the
-/// hook's function.
+/// function it attaches to (`bpf_lsm_<hook>`, or the `fentry` target).
 #[derive(Debug)]
 pub(crate) struct Relocated<'a> {
     name: &'a str,
@@ -144,8 +175,13 @@ impl Object {
             if s.flags & SHF_EXECINSTR == 0 || s.size == 0 {
                 continue;
             }
-            match s.name.strip_prefix("lsm/") {
-                Some(hook) => programs.push(parse_program(&elf, s, hook, &symbols)?),
+            let kind = [Kind::Lsm, Kind::Fentry]
+                .into_iter()
+                .find_map(|k| Some((k, s.name.strip_prefix(k.prefix())?)));
+            match kind {
+                Some((kind, target)) => {
+                    programs.push(parse_program(&elf, s, kind, target, &symbols)?)
+                }
                 None if s.name == ".text" => {
                     return Err(Error::new(
                         "section .text has code: BPF-to-BPF calls are not supported (make the functions static __always_inline)",
@@ -153,18 +189,19 @@ impl Object {
                 }
                 None => {
                     return Err(Error::new(format!(
-                        "section {}: only LSM programs (sections lsm/<hook>) are supported",
+                        "section {}: only LSM programs (sections lsm/<hook>) and fentry programs (fentry/<function>) are supported",
                         s.name
                     )))
                 }
             }
         }
-        let mut hooks = HashSet::new();
+        let mut targets = HashSet::new();
         for p in &programs {
-            if !hooks.insert(p.hook.as_str()) {
+            if !targets.insert((p.kind, p.target.as_str())) {
                 return Err(Error::new(format!(
-                    "more than one program for LSM hook {}",
-                    p.hook
+                    "more than one program for {} {}",
+                    p.kind.target(),
+                    p.target
                 )));
             }
         }
@@ -253,9 +290,13 @@ impl Object {
     }
 
     /// The LSM hooks the object has programs for (`"file_open"` for section
-    /// `lsm/file_open`), in the object's order.
+    /// `lsm/file_open`), in the object's order. `fentry` programs are not
+    /// among them.
     pub fn programs(&self) -> impl Iterator<Item = &str> {
-        self.programs.iter().map(|p| p.hook.as_str())
+        self.programs
+            .iter()
+            .filter(|p| p.kind == Kind::Lsm)
+            .map(|p| p.target.as_str())
     }
 
     /// The object's license.
@@ -274,11 +315,38 @@ impl Object {
         maps: &HashMap<String, &Map>,
         kernel: &Btf,
     ) -> Result<OwnedFd> {
+        self.load(Kind::Lsm, hook, maps, kernel)
+    }
+
+    /// Relocates and loads the program of section `fentry/<function>` as
+    /// `BPF_PROG_TYPE_TRACING` (`BPF_TRACE_FENTRY`, on `function`), as
+    /// [`Object::load_lsm`] loads an LSM program. It is not attached.
+    pub fn load_fentry(
+        &self,
+        function: &str,
+        maps: &HashMap<String, &Map>,
+        kernel: &Btf,
+    ) -> Result<OwnedFd> {
+        self.load(Kind::Fentry, function, maps, kernel)
+    }
+
+    /// Relocates and loads the program of `kind` for `target`.
+    fn load(
+        &self,
+        kind: Kind,
+        target: &str,
+        maps: &HashMap<String, &Map>,
+        kernel: &Btf,
+    ) -> Result<OwnedFd> {
         let map_fd = |name: &str| maps.get(name).map(|m| m.as_fd().as_raw_fd());
-        let prog = self.relocate(hook, &map_fd, kernel)?;
+        let prog = self.relocate_program(kind, target, &map_fd, kernel)?;
+        let (prog_type, expected_attach_type) = match kind {
+            Kind::Lsm => (sys::BPF_PROG_TYPE_LSM, sys::BPF_LSM_MAC),
+            Kind::Fentry => (sys::BPF_PROG_TYPE_TRACING, sys::BPF_TRACE_FENTRY),
+        };
         let request = ProgLoad {
-            prog_type: sys::BPF_PROG_TYPE_LSM,
-            expected_attach_type: sys::BPF_LSM_MAC,
+            prog_type,
+            expected_attach_type,
             attach_btf_id: prog.attach_btf_id,
             name: prog.name,
             insns: &prog.insns,
@@ -286,8 +354,10 @@ impl Object {
         };
         let context = || {
             format!(
-                "loading BPF program {} (section {}) for LSM hook {hook}",
-                prog.name, prog.section
+                "loading BPF program {} (section {}) for {} {target}",
+                prog.name,
+                prog.section,
+                kind.target()
             )
         };
         let first = match sys::prog_load(&request, None) {
@@ -305,26 +375,42 @@ impl Object {
                 }
                 // At the largest size, the kernel (since 6.4) keeps the end
                 // of the log, which is the part wanted.
-                Err(_) => break log_tail(&buf),
+                Err(_) => break log_text(&buf),
             }
         };
         Err(Error::sys(context(), first).with_log(log))
     }
 
-    /// Program `hook` with its relocations applied: maps from `map_fd`,
-    /// kfuncs and CO-RE against `kernel`.
+    /// The program for LSM hook `hook` with its relocations applied: maps
+    /// from `map_fd`, kfuncs and CO-RE against `kernel`.
+    #[cfg(test)]
     pub(crate) fn relocate<'a>(
         &'a self,
         hook: &str,
         map_fd: &dyn Fn(&str) -> Option<RawFd>,
         kernel: &Btf,
     ) -> Result<Relocated<'a>> {
+        self.relocate_program(Kind::Lsm, hook, map_fd, kernel)
+    }
+
+    /// The program of `kind` for `target` with its relocations applied:
+    /// maps from `map_fd`, kfuncs and CO-RE against `kernel`.
+    fn relocate_program<'a>(
+        &'a self,
+        kind: Kind,
+        target: &str,
+        map_fd: &dyn Fn(&str) -> Option<RawFd>,
+        kernel: &Btf,
+    ) -> Result<Relocated<'a>> {
         let prog = self
             .programs
             .iter()
-            .find(|p| p.hook == hook)
+            .find(|p| p.kind == kind && p.target == target)
             .ok_or_else(|| {
-                Error::new(format!("the BPF object has no program for LSM hook {hook}"))
+                Error::new(format!(
+                    "the BPF object has no program for {} {target}",
+                    kind.target()
+                ))
             })?;
         let mut insns = prog.insns.clone();
         // A kfunc is usually called more than once; a lookup scans the BTF.
@@ -383,12 +469,21 @@ impl Object {
                 }
             }
         }
-        let lsm_func = format!("bpf_lsm_{hook}");
-        let attach_btf_id = kernel.func_id(&lsm_func).ok_or_else(|| {
-            Error::new(format!(
-                "the kernel has no BPF LSM hook {hook} (no function {lsm_func} in its BTF): it needs CONFIG_BPF_LSM and a kernel with this hook"
-            ))
-        })?;
+        let attach_btf_id = match kind {
+            Kind::Lsm => {
+                let lsm_func = format!("bpf_lsm_{target}");
+                kernel.func_id(&lsm_func).ok_or_else(|| {
+                    Error::new(format!(
+                        "the kernel has no BPF LSM hook {target} (no function {lsm_func} in its BTF): it needs CONFIG_BPF_LSM and a kernel with this hook"
+                    ))
+                })?
+            }
+            Kind::Fentry => kernel.func_id(target).ok_or_else(|| {
+                Error::new(format!(
+                    "the kernel has no function {target} in its BTF (fentry target)"
+                ))
+            })?,
+        };
         Ok(Relocated {
             name: &prog.name,
             section: &prog.section,
@@ -524,12 +619,24 @@ fn map_type_size(btf: &Btf, type_id: u32) -> Result<u32> {
     btf.type_size(ptr.target())
 }
 
-/// The function of `lsm/<hook>` section `s`, decoded.
-fn parse_program(elf: &Elf<'_>, s: &Section, hook: &str, symbols: &[Symbol]) -> Result<Program> {
-    if hook.is_empty() || !hook.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+/// The function of section `s`, `lsm/<hook>` or `fentry/<function>` (of
+/// `kind`, for `target`), decoded.
+fn parse_program(
+    elf: &Elf<'_>,
+    s: &Section,
+    kind: Kind,
+    target: &str,
+    symbols: &[Symbol],
+) -> Result<Program> {
+    if target.is_empty()
+        || !target
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return Err(Error::new(format!(
-            "section {}: {hook:?} is not an LSM hook name",
-            s.name
+            "section {}: {target:?} is not a {} name",
+            s.name,
+            kind.target()
         )));
     }
     let data = elf.data(s)?;
@@ -569,7 +676,8 @@ fn parse_program(elf: &Elf<'_>, s: &Section, hook: &str, symbols: &[Symbol]) -> 
         }
     };
     Ok(Program {
-        hook: hook.to_string(),
+        kind,
+        target: target.to_string(),
         section: s.name.clone(),
         index: s.index,
         name: func.name.clone(),
@@ -695,13 +803,12 @@ fn check_unrelocated(prog: &Program) -> Result<()> {
     Ok(())
 }
 
-/// The last lines of the verifier log in `buf` (NUL-terminated).
-fn log_tail(buf: &[u8]) -> String {
+/// The verifier log in `buf` (NUL-terminated), without its blank lines.
+fn log_text(buf: &[u8]) -> String {
     let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
     let text = String::from_utf8_lossy(buf.get(..len).unwrap_or_default());
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let start = lines.len().saturating_sub(LOG_TAIL_LINES);
-    lines.get(start..).unwrap_or_default().join("\n")
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -721,6 +828,8 @@ mod tests {
         rels: Vec<(u64, &'static str, u32)>,
         license: Vec<u8>,
         file_id: u32,
+        /// The program's section.
+        section: &'static str,
     }
 
     /// An object like policy.bpf.o: maps `policies` (hash, u64 ->
@@ -728,6 +837,11 @@ mod tests {
     /// reads file->f_inode (CO-RE), looks up `policies` and calls kfunc
     /// bpf_secns_cred_depth.
     fn parts() -> Parts {
+        parts_in("lsm/file_open")
+    }
+
+    /// [`parts`], with the program in `section`.
+    fn parts_in(section: &'static str) -> Parts {
         let mut b = BtfBuilder::new();
         let int = b.int("int", 4, true);
         let u64_ = b.int("unsigned long long", 8, false);
@@ -771,7 +885,7 @@ mod tests {
         let inode = b.fwd_struct("inode");
         let pinode = b.ptr(inode);
         let file = b.struct_("file", 8, &[("f_inode", pinode, 0)]);
-        let sec = b.str("lsm/file_open");
+        let sec = b.str(section);
         let acc = b.str("0:0");
         let code = vec![
             insn(0x79, 6, 1, 0, 0),  // r6 = *(u64 *)(r1 + 0): file
@@ -790,6 +904,7 @@ mod tests {
             rels: vec![(2, "bpf_secns_cred_depth", 10), (3, "policies", 1)],
             license: b"GPL\0".to_vec(),
             file_id: sec,
+            section,
         }
     }
 
@@ -797,7 +912,7 @@ mod tests {
         let mut e = ElfBuilder::new();
         let code: Vec<u8> = p.code.iter().flatten().copied().collect();
         let size = code.len() as u64;
-        let prog = e.section("lsm/file_open", SHT_PROGBITS, SHF_ALLOC | X, code);
+        let prog = e.section(p.section, SHT_PROGBITS, SHF_ALLOC | X, code);
         let text = e.section(".text", SHT_PROGBITS, SHF_ALLOC | X, Vec::new());
         e.section(
             "license",
@@ -1097,16 +1212,53 @@ mod tests {
     }
 
     #[test]
-    fn verifier_log_tail() {
+    fn verifier_log_text() {
         let mut log = String::new();
         for i in 0..30 {
-            log.push_str(&format!("line {i}\n"));
+            log.push_str(&format!("line {i}\n\n"));
         }
         let mut buf = log.into_bytes();
         buf.extend_from_slice(&[0, b'x', b'y']);
-        let tail = log_tail(&buf);
-        assert!(tail.starts_with("line 10\n"), "{tail}");
-        assert!(tail.ends_with("line 29"), "{tail}");
-        assert_eq!(log_tail(b"\0"), "");
+        let text = log_text(&buf);
+        assert!(text.starts_with("line 0\nline 1\n"), "{text}");
+        assert!(text.ends_with("line 29"), "{text}");
+        assert_eq!(log_text(b"\0"), "");
+    }
+
+    #[test]
+    fn fentry_programs() {
+        let p = parts_in("fentry/security_file_open");
+        let obj = Object::parse(&build(&p)).unwrap();
+        // Not an LSM program: the engine does not attach it.
+        assert_eq!(obj.programs().count(), 0);
+        let fds = |name: &str| (name == "policies").then_some(42);
+        let mut k = BtfBuilder::new();
+        let int = k.int("int", 4, true);
+        let proto = k.func_proto(int, &[]);
+        k.func("bpf_secns_cred_depth", proto);
+        let target = k.func("security_file_open", proto);
+        let inode = k.struct_("inode", 8, &[("i_ino", int, 0)]);
+        let pinode = k.ptr(inode);
+        k.struct_("file", 64, &[("f_inode", pinode, 256)]);
+        let kernel = Btf::parse(&k.build()).unwrap();
+        let r = obj
+            .relocate_program(Kind::Fentry, "security_file_open", &fds, &kernel)
+            .unwrap();
+        assert_eq!(r.attach_btf_id, target);
+        assert_eq!(r.insns[2].src_reg(), BPF_PSEUDO_KFUNC_CALL);
+        let err = obj
+            .relocate("security_file_open", &fds, &kernel)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no program for LSM hook"), "{err}");
+        let err = obj
+            .relocate_program(Kind::Fentry, "security_file_open", &fds, &self::kernel())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no function security_file_open"), "{err}");
+
+        let p = parts_in("kprobe/security_file_open");
+        let err = Object::parse(&build(&p)).unwrap_err().to_string();
+        assert!(err.contains("fentry/<function>"), "{err}");
     }
 }

@@ -36,6 +36,10 @@ const BPF_LINK_CREATE: libc::c_int = 28;
 pub(crate) const BPF_PROG_TYPE_LSM: u32 = 29;
 /// `BPF_LSM_MAC`, the attach type of LSM programs.
 pub(crate) const BPF_LSM_MAC: u32 = 27;
+/// `BPF_PROG_TYPE_TRACING`.
+pub(crate) const BPF_PROG_TYPE_TRACING: u32 = 26;
+/// `BPF_TRACE_FENTRY`, the attach type of `fentry` tracing programs.
+pub(crate) const BPF_TRACE_FENTRY: u32 = 24;
 /// `BPF_OBJ_NAME_LEN`: map and program names, with their NUL.
 pub(crate) const BPF_OBJ_NAME_LEN: usize = 16;
 
