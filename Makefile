@@ -105,7 +105,7 @@ overlay: source
 # the lines patches/ add to include/uapi/linux/lsm.h: both are inputs.
 cargo:
 	@STEP_WHAT="cargo fmt, clippy and test" \
-	STEP_INPUTS="Cargo.toml Cargo.lock userspace tests/vm bench include patches \
+	STEP_INPUTS="Cargo.toml Cargo.lock .cargo userspace tests/vm bench include patches \
 		$(H)/lint-user $(H)/lib.sh" \
 		$(STEP) cargo $(H)/lint-user
 

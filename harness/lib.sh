@@ -44,6 +44,26 @@ debian_mirror() {
 	echo "${m%/}"
 }
 
+# What the host's Rust build of the user-space workspace needs beyond gcc
+# and libc6-dev: libbpf-rs builds its vendored libbpf (make, pkg-config) and
+# links the static libelf.a and libz.a (libelf-dev, zlib1g-dev).
+HOST_PACKAGES="make pkg-config libelf-dev zlib1g-dev"
+
+# host_packages: install what HOST_PACKAGES lists and the host lacks.
+host_packages() {
+	local p missing=()
+	for p in $HOST_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return
+	[ "$(id -u)" = 0 ] || die "the host needs: ${missing[*]} (apt-get install them as root)"
+	echo "installing on the host: ${missing[*]}"
+	apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } ||
+		die "cannot install ${missing[*]} on the host"
+}
+
 # Where the toolchain sees things, and how to run a command with it:
 # TOOLCHAIN=chroot (default) runs in the Debian chroot (harness/enter);
 # TOOLCHAIN=host runs on this machine, which must then provide clang/lld/llvm
