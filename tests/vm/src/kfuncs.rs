@@ -19,9 +19,8 @@
 use crate::sys::{self, LSM_ATTR_UNSHARE, LSM_ATTR_UNSHARE_INIT};
 use crate::tap::{check, Outcome, Test};
 use crate::unshare::in_child;
-use secns_policy::bpf::{self, Btf, Map, Object};
-use std::collections::HashMap;
-use std::os::fd::{AsFd, OwnedFd};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, Object};
+use secns_policy::bpf;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -54,56 +53,65 @@ const NONE: u64 = u64::MAX;
 /// `kill(2)` calls of the race.
 const RACE_KILLS: u64 = 20_000;
 
-fn err(e: bpf::Error) -> String {
+fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// The object, its maps and the kernel's BTF.
+/// The object loaded with some of its programs (by section name): a
+/// program that the verifier refuses fails the whole load.
 struct Setup {
     obj: Object,
-    kernel: Btf,
-    maps: HashMap<String, Map>,
 }
 
 impl Setup {
-    fn new() -> Result<Self, String> {
-        let bytes = std::fs::read(OBJECT).map_err(|e| format!("{OBJECT}: {e}"))?;
-        let obj = Object::parse(&bytes).map_err(err)?;
-        let kernel = Btf::vmlinux().map_err(err)?;
-        let mut maps = HashMap::new();
-        for def in obj.maps() {
-            maps.insert(def.name.clone(), Map::create(def).map_err(err)?);
+    fn with(sections: &[&str]) -> bpf::Result<Self> {
+        let bytes = std::fs::read(OBJECT).map_err(|e| {
+            bpf::Error::new(format!("cannot read {OBJECT}"), libbpf_rs::Error::from(e))
+        })?;
+        let mut open = bpf::open(&bytes, "kfuncs")?;
+        for mut prog in open.progs_mut() {
+            let section = prog.section().to_string_lossy().into_owned();
+            prog.set_autoload(sections.contains(&section.as_str()));
         }
-        Ok(Self { obj, kernel, maps })
+        Ok(Self {
+            obj: bpf::load(open, "kfuncs")?,
+        })
     }
 
-    fn map(&self, name: &str) -> Result<&Map, String> {
-        self.maps.get(name).ok_or(format!("no map {name}"))
+    fn map(&self, name: &str) -> Result<MapHandle, String> {
+        let map = self
+            .obj
+            .maps()
+            .find(|m| m.name() == name)
+            .ok_or(format!("no map {name}"))?;
+        MapHandle::try_from(&map).map_err(err)
     }
 
-    fn by_name(&self) -> HashMap<String, &Map> {
-        self.maps.iter().map(|(k, v)| (k.clone(), v)).collect()
-    }
-
-    /// Loads the program of `lsm/<hook>`.
-    fn load(&self, hook: &str) -> bpf::Result<OwnedFd> {
-        self.obj.load_lsm(hook, &self.by_name(), &self.kernel)
-    }
-
-    /// Loads the program of `lsm/<hook>` and attaches it while the link
-    /// lives.
-    fn attach(&self, hook: &str) -> Result<OwnedFd, String> {
-        let prog = self.load(hook).map_err(err)?;
-        bpf::attach_lsm(prog.as_fd()).map_err(err)
+    /// Attaches the program of `section` while the link lives.
+    fn attach(&self, section: &str) -> Result<Link, String> {
+        let prog = self
+            .obj
+            .progs_mut()
+            .find(|p| p.section() == section)
+            .ok_or(format!("no program in {section}"))?;
+        prog.attach_lsm().map_err(err)
     }
 }
 
+fn update(map: &MapHandle, value: &[u8]) -> Outcome {
+    map.update(&0u32.to_ne_bytes(), value, MapFlags::ANY)
+        .map_err(err)
+}
+
 /// The `u64` fields of a map value, in order.
-fn read_u64s(map: &Map, slot: u32, count: usize) -> Result<Vec<u64>, String> {
+fn read_u64s(map: &MapHandle, slot: u32, count: usize) -> Result<Vec<u64>, String> {
     let v = map
-        .lookup(&slot.to_ne_bytes(), count * 8)
+        .lookup(&slot.to_ne_bytes(), MapFlags::ANY)
         .map_err(err)?
         .ok_or_else(|| format!("no slot {slot}"))?;
+    check(v.len() == count * 8, || {
+        format!("slot {slot}: {} bytes, expected {}", v.len(), count * 8)
+    })?;
     Ok(v.chunks_exact(8)
         .map(|b| b.try_into().map_or(0, u64::from_ne_bytes))
         .collect())
@@ -128,7 +136,7 @@ struct Answers {
     task_ancestor_beyond: u64,
 }
 
-fn read(map: &Map, slot: u32) -> Result<Answers, String> {
+fn read(map: &MapHandle, slot: u32) -> Result<Answers, String> {
     let f = read_u64s(map, slot, 14)?;
     let f = |i: usize| f.get(i).copied().unwrap_or(0);
     Ok(Answers {
@@ -178,7 +186,7 @@ fn expected(at: (u64, u64, u64), pending: u64, ns: u64) -> Answers {
     }
 }
 
-fn expect(map: &Map, what: &str, slot: u32, want: Answers) -> Outcome {
+fn expect(map: &MapHandle, what: &str, slot: u32, want: Answers) -> Outcome {
     let got = read(map, slot)?;
     check(got == want, || {
         format!("{what}: the kfuncs answered {got:?}, expected {want:?}")
@@ -186,19 +194,17 @@ fn expect(map: &Map, what: &str, slot: u32, want: Answers) -> Outcome {
 }
 
 fn kfuncs() -> Outcome {
-    let s = Setup::new()?;
+    let s = Setup::with(&["lsm/task_secns_init", "lsm/task_secns_unshare"]).map_err(err)?;
     let (target, at_init, at_unshare) = (s.map("target")?, s.map("at_init")?, s.map("at_unshare")?);
     // Attached while they live.
     let _links = [
-        s.attach("task_secns_init")?,
-        s.attach("task_secns_unshare")?,
+        s.attach("lsm/task_secns_init")?,
+        s.attach("lsm/task_secns_unshare")?,
     ];
     in_child(|| {
         // SAFETY: getpid has no preconditions.
         let me = unsafe { libc::getpid() } as u32;
-        target
-            .update(&0u32.to_ne_bytes(), &me.to_ne_bytes(), bpf::BPF_ANY)
-            .map_err(err)?;
+        update(&target, &me.to_ne_bytes())?;
         let set = |attr| sys::secns_set(attr, None).map_err(|e| format!("errno {e}"));
         // Two levels with explicit pending namespaces, then a one-shot.
         set(LSM_ATTR_UNSHARE_INIT)?;
@@ -218,6 +224,7 @@ fn kfuncs() -> Outcome {
         let in_p = (p, 0, 1);
         let in_q = (q, p, 2);
         // The pending one is set after task_secns_init approves it.
+        let (at_init, at_unshare) = (&at_init, &at_unshare);
         expect(at_init, "INIT of p", 1, expected(root, 0, p))?;
         expect(at_unshare, "UNSHARE into p", 1, expected(root, p, p))?;
         expect(at_init, "INIT of q", 2, expected(in_p, 0, q))?;
@@ -235,63 +242,55 @@ fn kfuncs() -> Outcome {
 /// `result`, a load, must have failed in `bpf(2)` with the errno and the
 /// message of the verifier's check that refuses it (kernel/bpf/verifier.c):
 /// `errno`, and `reason` in the log.
-fn refused(what: &str, result: bpf::Result<OwnedFd>, errno: i32, reason: &str) -> Outcome {
+fn refused(what: &str, result: bpf::Result<Setup>, errno: i32, reason: &str) -> Outcome {
     let e = match result {
         Ok(_) => return Err(format!("{what}: loaded; the verifier should refuse it")),
         Err(e) => e,
     };
-    let log = e.verifier_log().unwrap_or_default();
-    println!(
-        "# {what}: bpf(BPF_PROG_LOAD) failed with errno {:?}",
-        e.errno()
-    );
-    check(e.errno() == Some(errno) && log.contains(reason), || {
+    let errno_ok = e.is_errno(errno);
+    println!("# {what}: refused ({errno_ok}: errno {errno})");
+    check(errno_ok && e.log().contains(reason), || {
         format!("{what}: expected errno {errno} and {reason:?} in the verifier log, got {e}")
     })
 }
 
 fn untrusted_credentials_are_refused() -> Outcome {
-    let s = Setup::new()?;
     // check_kfunc_args(): without KF_RCU, an argument must be trusted.
     let reason = "R1 must be referenced or trusted";
     refused(
         "bpf_secns_cred_id(bpf_get_current_task_btf()->cred)",
-        s.load("file_open"),
+        Setup::with(&["lsm/file_open"]),
         libc::EINVAL,
         reason,
     )?;
     refused(
         "bpf_secns_cred_id(p->cred)",
-        s.load("task_getsid"),
+        Setup::with(&["lsm/task_getsid"]),
         libc::EINVAL,
         reason,
     )?;
     refused(
         "bpf_secns_cred_id(p->real_cred)",
-        s.load("task_getpgid"),
+        Setup::with(&["lsm/task_getpgid"]),
         libc::EINVAL,
         reason,
     )?;
     // The task kfuncs (KF_RCU) take the RCU pointer p->real_parent.
-    s.load("task_kill").map(drop).map_err(|e| {
+    Setup::with(&["lsm/task_kill"]).map(drop).map_err(|e| {
         format!("the task_kill program, which passes p->real_parent to bpf_secns_task_id(): {e}")
     })
 }
 
 fn tracing_programs_are_refused() -> Outcome {
-    let s = Setup::new()?;
-    let by_name = s.by_name();
     // A tracing program loads here...
-    s.obj
-        .load_fentry("security_task_getpgid", &by_name, &s.kernel)
+    Setup::with(&["fentry/security_task_getpgid"])
         .map(drop)
         .map_err(|e| format!("fentry/security_task_getpgid, which calls no kfunc: {e}"))?;
     // ... but not with a call of a secns kfunc: the kfunc set's filter
     // refuses it, and check_kfunc_call() passes on its EACCES.
     refused(
         "fentry/security_task_getsid calling bpf_secns_pending_id()",
-        s.obj
-            .load_fentry("security_task_getsid", &by_name, &s.kernel),
+        Setup::with(&["fentry/security_task_getsid"]),
         libc::EACCES,
         "calling kernel function bpf_secns_pending_id is not allowed",
     )
@@ -383,9 +382,9 @@ fn race_target(shared: &Shared) -> ! {
 }
 
 fn task_kill_races_faccessat() -> Outcome {
-    let s = Setup::new()?;
+    let s = Setup::with(&["lsm/task_kill"]).map_err(err)?;
     let (kill_target, at_kill) = (s.map("kill_target")?, s.map("at_kill")?);
-    let _link = s.attach("task_kill")?;
+    let _link = s.attach("lsm/task_kill")?;
     in_child(|| {
         // The sender (this child) two levels down, the target three.
         sys::secns_set(LSM_ATTR_UNSHARE, None).map_err(|e| format!("UNSHARE: errno {e}"))?;
@@ -402,7 +401,7 @@ fn task_kill_races_faccessat() -> Outcome {
             0 => race_target(&shared),
             pid => pid,
         };
-        let result = race(&shared, pid, me, kill_target, at_kill);
+        let result = race(&shared, pid, me, &kill_target, &at_kill);
         // SAFETY: `pid` is our child, reaped right after.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let mut status = 0;
@@ -414,7 +413,13 @@ fn task_kill_races_faccessat() -> Outcome {
 
 /// The race itself, with the target `pid` running: `me` is the sender's
 /// namespace.
-fn race(shared: &Shared, pid: i32, me: sys::Info, kill_target: &Map, at_kill: &Map) -> Outcome {
+fn race(
+    shared: &Shared,
+    pid: i32,
+    me: sys::Info,
+    kill_target: &MapHandle,
+    at_kill: &MapHandle,
+) -> Outcome {
     let started = Instant::now();
     while shared.slot(0).load(SeqCst) == 0 {
         let setup = shared.slot(2).load(SeqCst);
@@ -434,12 +439,8 @@ fn race(shared: &Shared, pid: i32, me: sys::Info, kill_target: &Map, at_kill: &M
     let mut t = (pid as u32).to_ne_bytes().to_vec();
     t.extend_from_slice(&0u32.to_ne_bytes());
     t.extend_from_slice(&target_ns.to_ne_bytes());
-    at_kill
-        .update(&0u32.to_ne_bytes(), &[0; 80], bpf::BPF_ANY)
-        .map_err(err)?;
-    kill_target
-        .update(&0u32.to_ne_bytes(), &t, bpf::BPF_ANY)
-        .map_err(err)?;
+    update(at_kill, &[0; 80])?;
+    update(kill_target, &t)?;
     let before = shared.slot(0).load(SeqCst);
     for i in 0..RACE_KILLS {
         // SAFETY: signal 0 only checks, through security_task_kill().
@@ -450,9 +451,7 @@ fn race(shared: &Shared, pid: i32, me: sys::Info, kill_target: &Map, at_kill: &M
     }
     let during = shared.slot(0).load(SeqCst) - before;
     let a = read_u64s(at_kill, 0, 10)?;
-    kill_target
-        .update(&0u32.to_ne_bytes(), &[0; 16], bpf::BPF_ANY)
-        .map_err(err)?;
+    update(kill_target, &[0; 16])?;
     println!(
         "# race: {} task_kill calls, {during} faccessat() calls of the target meanwhile",
         a[0]

@@ -9,6 +9,8 @@
 
 use crate::sys::{self, count, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
 use crate::tap::{check, Outcome, Test};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, ExitCode, Output, Stdio};
 use std::time::Duration;
@@ -31,6 +33,10 @@ pub const TESTS: &[Test] = &[
         run: nested,
     },
     Test {
+        name: "secns-policy: scope = [\"signal\"] confines signals to the namespace and below, for its children too",
+        run: signals,
+    },
+    Test {
         name: "secns-policy: a namespace's map entries go with it (secns_free), count back to baseline",
         run: dropped,
     },
@@ -47,7 +53,15 @@ pub const TESTS: &[Test] = &[
         run: guarded,
     },
     Test {
-        name: "secns-policy detach: the rules go with the programs; attach again works",
+        name: "secns-policy attach: another version replaces every program in place, adds its new one, keeps the rules",
+        run: upgrade,
+    },
+    Test {
+        name: "secns-policy attach, show: an engine of another layout is refused, not misread",
+        run: other_layout,
+    },
+    Test {
+        name: "secns-policy detach: refused while a namespace has rules; --force drops them; attach again works",
         run: detach,
     },
 ];
@@ -60,9 +74,11 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
 
 const POLICY: &str = "/bin/secns-policy";
 const PROBE: &str = "/tests/secns-vmtest --probe";
-const HOOKS: [&str; 5] = [
+/// The hooks of the rules (the guard's are three more).
+const HOOKS: [&str; 6] = [
     "capable",
     "file_open",
+    "task_kill",
     "task_secns_init",
     "task_secns_unshare",
     "secns_free",
@@ -78,8 +94,9 @@ pub fn probe(args: &[String]) -> ExitCode {
         ["init"] => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)
             .and_then(|()| sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT))),
         ["map-by-id"] => map_by_id(),
+        ["signal", pid] => signal(pid),
         _ => {
-            eprintln!("usage: secns-vmtest --probe settime|init|map-by-id|open PATH");
+            eprintln!("usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID");
             return ExitCode::from(2);
         }
     };
@@ -102,6 +119,17 @@ fn settime() -> Result<(), i32> {
     }
     // SAFETY: `now` is a valid timespec, read by the kernel.
     if unsafe { libc::clock_settime(libc::CLOCK_REALTIME, &now) } != 0 {
+        return Err(sys::errno());
+    }
+    Ok(())
+}
+
+/// Sends signal 0 to `pid`: only the permission checks, task_kill's among
+/// them.
+fn signal(pid: &str) -> Result<(), i32> {
+    let pid: i32 = pid.parse().map_err(|_| libc::EINVAL)?;
+    // SAFETY: signal 0 delivers nothing.
+    if unsafe { libc::kill(pid, 0) } != 0 {
         return Err(sys::errno());
     }
     Ok(())
@@ -383,6 +411,46 @@ fn nested() -> Outcome {
     back_to(base)
 }
 
+fn signals() -> Outcome {
+    let base = count()?;
+    let mut outside = Command::new("/bin/sleep")
+        .arg("60")
+        .spawn()
+        .map_err(|e| format!("sleep: {e}"))?;
+    let pid = outside.id();
+    let script = format!(
+        "echo \"pid $$\"; \
+         echo \"outside $({PROBE} signal {pid})\"; \
+         echo \"own-shell $({PROBE} signal $$)\"; \
+         sleep 60 & inner=$!; echo \"own-child $({PROBE} signal $inner)\"; kill $inner; \
+         echo \"nested-to-shell $(secns run -- {PROBE} signal $$)\"; \
+         echo \"nested-outside $(secns run -- {PROBE} signal {pid})\""
+    );
+    let held = Held::start("signals", "scope = [\"signal\"]\n", &script);
+    let result = held.and_then(|held| {
+        let shell = answer(&held.lines, "pid").map(str::to_string);
+        let from_root = shell.and_then(|p| sh_ok(&format!("echo \"in $({PROBE} signal {p})\"")));
+        let sibling = sh_ok(&format!(
+            "echo \"sibling $(secns run -- {PROBE} signal {pid})\""
+        ));
+        let l = held.lines.clone();
+        held.release()?;
+        expect(&l, "outside", &errno(libc::EPERM))?;
+        expect(&l, "own-shell", "ok")?;
+        expect(&l, "own-child", "ok")?;
+        expect(&l, "nested-to-shell", "ok")?;
+        expect(&l, "nested-outside", &errno(libc::EPERM))?;
+        // Not confined: the host into the namespace, and a namespace
+        // without the scope.
+        expect(&lines(&from_root?), "in", "ok")?;
+        expect(&lines(&sibling?), "sibling", "ok")
+    });
+    let _ = outside.kill();
+    let _ = outside.wait();
+    result?;
+    back_to(base)
+}
+
 /// The engine's map entries for namespace `id` and the total of each map,
 /// from `secns-policy show --json`.
 fn entries(id: u64) -> Result<(Option<serde_json::Value>, serde_json::Value), String> {
@@ -517,9 +585,8 @@ const GUARDED: [(&str, &str, &str, &str); 5] = [
         "show",
         "/bin/secns-policy show",
         "1",
-        "secns-policy: opening the BPF object pinned at /sys/fs/bpf/secns-policy/policies: \
-         Permission denied (os error 13): the engine is reachable from the initial security \
-         namespace only",
+        "secns-policy: cannot reach /sys/fs/bpf/secns-policy/engine: Permission denied \
+         (os error 13): the engine is reachable from the initial security namespace only",
     ),
     (
         "ls",
@@ -537,7 +604,8 @@ const GUARDED: [(&str, &str, &str, &str); 5] = [
         "detach",
         "/bin/secns-policy detach",
         "1",
-        "secns-policy: cannot read /sys/fs/bpf/secns-policy: Permission denied (os error 13)",
+        "secns-policy: cannot reach /sys/fs/bpf/secns-policy/policies: Permission denied \
+         (os error 13): the engine is reachable from the initial security namespace only",
     ),
     (
         "umount",
@@ -591,17 +659,186 @@ fn guarded() -> Outcome {
     back_to(base)
 }
 
+/// The newer secns-policy of the upgrade test (harness/build-userspace):
+/// the same command, with one program more, on `task_getsid`.
+const NEXT: &str = "/usr/lib/secns-vmtest/secns-policy-next";
+
+/// The pinned links: hook -> (link id, program id).
+fn links() -> Result<BTreeMap<String, (u32, u32)>, String> {
+    let dir = "/sys/fs/bpf/secns-policy";
+    let mut links = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{dir}: {e}"))? {
+        let path = entry.map_err(|e| format!("{dir}: {e}"))?.path();
+        let Some(hook) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("link-"))
+        else {
+            continue;
+        };
+        let info = Link::open(&path)
+            .and_then(|l| l.info())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        links.insert(hook.to_string(), (info.id, info.prog_id));
+    }
+    Ok(links)
+}
+
+/// `command` (a secns-policy's attach) succeeds and prints `says` first.
+fn attach_says(command: &str, says: &str) -> Outcome {
+    let out = sh(command)?;
+    let t = text(&out.stdout);
+    check(out.status.success() && t.starts_with(says), || {
+        format!(
+            "{command}: {}: {t:?} {:?}, expected {says:?}",
+            out.status,
+            text(&out.stderr)
+        )
+    })
+}
+
+/// The rules refuse the clock in a new namespace loaded with `file`.
+fn clock_refused(file: &str) -> Outcome {
+    let t = sh_ok(&format!(
+        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' \
+         -- sh -c 'echo \"settime $({PROBE} settime)\"'"
+    ))?;
+    expect(&lines(&t), "settime", &errno(libc::EPERM))
+}
+
+fn upgrade() -> Outcome {
+    let base = count()?;
+    let toml = "deny-capabilities = [\"CAP_SYS_TIME\"]\n";
+    let file = write_policy("upgrade-more", toml)?;
+    let held = Held::start("upgrade", toml, "true")?;
+    let id = held.id()?;
+    let result = (|| {
+        let before = links()?;
+        check(!before.contains_key("task_getsid"), || {
+            format!("a task_getsid link before the upgrade: {before:?}")
+        })?;
+        attach_says(&format!("{NEXT} attach"), "upgraded")?;
+        let after = links()?;
+        // Every link is the same link (replaced in place, BPF_LINK_UPDATE:
+        // no instant without the program), with a new program.
+        for (hook, (link, prog)) in &before {
+            let now = after.get(hook);
+            check(now.is_some_and(|(l, p)| l == link && p != prog), || {
+                format!("link-{hook}: before {:?}, after {now:?}", (link, prog))
+            })?;
+        }
+        check(
+            after.contains_key("task_getsid") && after.len() == before.len() + 1,
+            || format!("after the upgrade: {after:?}; before {before:?}"),
+        )?;
+        // The rules were kept: the held namespace's, and loading more.
+        let (ns, _) = entries(id)?;
+        check(
+            ns.as_ref()
+                .is_some_and(|n| n["rules"]["deny-capabilities"][0] == "CAP_SYS_TIME"),
+            || format!("namespace {id} after the upgrade: {ns:?}"),
+        )?;
+        clock_refused(&file)?;
+        attach_says(&format!("{NEXT} attach"), "already attached")?;
+        // Back to this version: its programs, and no task_getsid link.
+        attach_says(&format!("{POLICY} attach"), "upgraded")?;
+        let back = links()?;
+        check(
+            !back.contains_key("task_getsid")
+                && back
+                    .iter()
+                    .all(|(h, (l, _))| before.get(h).is_some_and(|(b, _)| b == l)),
+            || format!("after going back: {back:?}; before {before:?}"),
+        )?;
+        clock_refused(&file)
+    })();
+    held.release()?;
+    result?;
+    back_to(base)
+}
+
+/// The engine map's stamp, rewritten by `f`.
+fn restamp(f: impl FnOnce(&mut Vec<u8>)) -> Outcome {
+    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/engine")
+        .map_err(|e| format!("engine map: {e}"))?;
+    let key = 0u32.to_ne_bytes();
+    let mut v = map
+        .lookup(&key, MapFlags::ANY)
+        .map_err(|e| format!("engine map: {e}"))?
+        .ok_or("the engine map is empty")?;
+    f(&mut v);
+    map.update(&key, &v, MapFlags::ANY)
+        .map_err(|e| format!("engine map: {e}"))
+}
+
+fn other_layout() -> Outcome {
+    // struct secns_policy_engine: abi at byte 16.
+    restamp(|v| {
+        if let Some(abi) = v.get_mut(16) {
+            *abi = abi.wrapping_add(1);
+        }
+    })?;
+    let attach = sh(&format!("{POLICY} attach"));
+    let show = sh(&format!("{POLICY} show"));
+    restamp(|v| {
+        if let Some(abi) = v.get_mut(16) {
+            *abi = abi.wrapping_sub(1);
+        }
+    })?;
+    let (attach, show) = (attach?, show?);
+    let err = text(&attach.stderr);
+    check(
+        attach.status.code() == Some(1)
+            && err.contains("keeps its rules in layout 3, this secns-policy in layout 2")
+            && err.contains("detach --force"),
+        || format!("attach over layout 3: {}: {err:?}", attach.status),
+    )?;
+    let err = text(&show.stderr);
+    check(
+        show.status.code() == Some(1) && err.contains("is not one this secns-policy can read"),
+        || format!("show over layout 3: {}: {err:?}", show.status),
+    )?;
+    attach_says(&format!("{POLICY} attach"), "already attached")
+}
+
 fn detach() -> Outcome {
     let base = count()?;
     let file = write_policy("detach", "deny-capabilities = [\"CAP_SYS_TIME\"]\n")?;
-    let out = policy("detach")?;
+    // While a namespace has rules, detach is refused and changes nothing.
+    let held = Held::start("detach", "deny-capabilities = [\"CAP_SYS_TIME\"]\n", "true")?;
+    let refused = policy("detach");
+    let kept = links();
+    let forced = policy("detach --force");
+    held.release()?;
+    let (refused, kept, forced) = (refused?, kept?, forced?);
+    let err = text(&refused.stderr);
     check(
-        out.status.success() && text(&out.stdout).trim() == "detached",
-        || format!("detach: {}: {:?}", out.status, text(&out.stderr)),
+        refused.status.code() == Some(1)
+            && err.contains("1 namespace(s) have rules")
+            && err.contains("--force"),
+        || format!("detach with rules: {}: {err:?}", refused.status),
+    )?;
+    check(kept.len() == HOOKS.len() + 3, || {
+        format!("links after the refused detach: {kept:?}")
+    })?;
+    check(
+        forced.status.success() && text(&forced.stdout).trim() == "detached",
+        || {
+            format!(
+                "detach --force: {}: {:?}",
+                forced.status,
+                text(&forced.stderr)
+            )
+        },
     )?;
     check(
         !std::path::Path::new("/sys/fs/bpf/secns-policy").exists(),
         || "/sys/fs/bpf/secns-policy is still there".into(),
+    )?;
+    let again = policy("detach")?;
+    check(
+        again.status.success() && text(&again.stdout).trim() == "not attached",
+        || format!("detach again: {}: {:?}", again.status, text(&again.stdout)),
     )?;
     // No programs: the clock can be set in a namespace, and load says why
     // it cannot load.
@@ -614,14 +851,16 @@ fn detach() -> Outcome {
     )?;
     let t = sh_ok(&format!("echo \"settime $(secns run -- {PROBE} settime)\""))?;
     expect(&lines(&t), "settime", "ok")?;
-    // Attached again, the rules work again.
+    // Attached again, the rules work again; without rules, detach works.
     attach()?;
-    let t = sh_ok(&format!(
-        "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' \
-         -- sh -c 'echo \"settime $({PROBE} settime)\"'"
-    ))?;
-    expect(&lines(&t), "settime", &errno(libc::EPERM))?;
-    back_to(base)
+    clock_refused(&file)?;
+    back_to(base)?;
+    let t = policy("detach")?;
+    check(
+        t.status.success() && text(&t.stdout).trim() == "detached",
+        || format!("detach without rules: {}: {:?}", t.status, text(&t.stderr)),
+    )?;
+    attach()
 }
 
 fn no_bpf_lsm() -> Outcome {

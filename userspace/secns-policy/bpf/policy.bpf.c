@@ -4,15 +4,17 @@
  *
  * A namespace's rules live in the policies map under its id, and apply to
  * every task whose effective security namespace is that namespace or one of
- * its descendants: each hook walks from the task's namespace up to depth 1
- * with the secns kfuncs (at most SECNS_POLICY_MAX_DEPTH steps) and looks up
- * each ancestor's rules. The kfuncs of a credential take the hook's own
+ * its descendants. They are resolved before any hook runs, so that a hook
+ * does a fixed number of lookups whatever the depth: the loader (secns-policy
+ * load) writes a namespace's own rules together with its ancestors', while
+ * the namespace is pending, in one map update; a namespace created below one
+ * with rules records, in task_secns_init, which namespace's rules are its
+ * own (secns_policy_ns.rules). Tasks of the initial namespace leave each
+ * hook after one kfunc call. The kfuncs of a credential take the hook's own
  * credentials (the verifier refuses task->cred, which faccessat() may free
  * without a grace period); where a hook has none, the kfuncs of a task take
  * the current task. A namespace the kfuncs do not know (U64_MAX) is refused,
- * never taken for the host. The loader (secns-policy load) writes them while
- * the namespace is pending, in one map update; secns_free drops them with
- * the namespace.
+ * never taken for the host. secns_free drops a namespace's entries with it.
  *
  * The engine guards itself: no task outside the initial namespace reaches
  * its pinned maps and links, takes a BPF object by id, or unmounts the BPF
@@ -56,13 +58,13 @@ struct vfsmount {
 } __attribute__((preserve_access_index));
 
 struct task_struct;
+struct kernel_siginfo;
 
 /* security/secns/bpf_kfuncs.c; U64_MAX where the namespace is not known. */
 extern __u64 bpf_secns_cred_id(const struct cred *cred) __ksym;
-extern __u64 bpf_secns_cred_depth(const struct cred *cred) __ksym;
 extern __u64 bpf_secns_cred_ancestor_id(const struct cred *cred,
 					__u32 depth) __ksym;
-extern __u64 bpf_secns_task_depth(struct task_struct *task) __ksym;
+extern __u64 bpf_secns_task_id(struct task_struct *task) __ksym;
 extern __u64 bpf_secns_task_ancestor_id(struct task_struct *task,
 					__u32 depth) __ksym;
 
@@ -96,34 +98,32 @@ struct {
 char LICENSE[] SEC("license") = "GPL";
 
 /*
- * The rules of the namespace at @depth on @cred's way up, or NULL. Called
- * for @depth from the namespace's own down to 1: the initial namespace
- * (depth 0) has no rules.
+ * The rules that apply in namespace @id (not 0, not SECNS_UNKNOWN), or NULL:
+ * its own, else those of the ancestor it took them from when it was created.
+ * At most three lookups, whatever the depth.
  */
-static __always_inline struct secns_policy *
-policy_at(const struct cred *cred, __u32 depth)
+static __always_inline struct secns_policy *rules_of(__u64 id)
 {
-	__u64 id = bpf_secns_cred_ancestor_id(cred, depth);
+	struct secns_policy *p = bpf_map_lookup_elem(&policies, &id);
+	struct secns_policy_ns *seen;
+	__u64 from;
 
-	return bpf_map_lookup_elem(&policies, &id);
-}
-
-/* The same, on @task's way up. */
-static __always_inline struct secns_policy *
-task_policy_at(struct task_struct *task, __u32 depth)
-{
-	__u64 id = bpf_secns_task_ancestor_id(task, depth);
-
-	return bpf_map_lookup_elem(&policies, &id);
+	if (p)
+		return p;
+	seen = bpf_map_lookup_elem(&namespaces, &id);
+	if (!seen || !seen->rules)
+		return NULL;
+	from = seen->rules;
+	return bpf_map_lookup_elem(&policies, &from);
 }
 
 /*
- * The depth of the current task's namespace: 0 only for the initial one,
- * SECNS_UNKNOWN (not 0) if it is not known.
+ * The current task's namespace: 0 only for the initial one, SECNS_UNKNOWN
+ * (not 0) if it is not known.
  */
-static __always_inline __u64 current_depth(void)
+static __always_inline __u64 current_ns(void)
 {
-	return bpf_secns_task_depth(bpf_get_current_task_btf());
+	return bpf_secns_task_id(bpf_get_current_task_btf());
 }
 
 /* Whether @dev is the file system the engine is pinned in. */
@@ -139,78 +139,118 @@ SEC("lsm/capable")
 int BPF_PROG(secns_policy_capable, const struct cred *cred,
 	     struct user_namespace *ns, int cap, unsigned int opts, int ret)
 {
-	__u64 depth;
-	__u32 i;
+	struct secns_policy *p;
+	__u64 id;
 
 	if (ret || cap < 0 || cap > 63)
 		return ret;
-	depth = bpf_secns_cred_depth(cred);
-	if (depth == SECNS_UNKNOWN)
+	id = bpf_secns_cred_id(cred);
+	if (!id)
+		return 0;
+	if (id == SECNS_UNKNOWN)
 		return -EPERM;
-	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
-		struct secns_policy *p = policy_at(cred, depth - i);
-
-		if (p && (p->deny_caps & (1ULL << cap)))
-			return -EPERM;
-	}
+	p = rules_of(id);
+	if (p && (p->deny_caps & (1ULL << cap)))
+		return -EPERM;
 	return 0;
 }
 
 SEC("lsm/file_open")
 int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct secns_policy *p;
 	struct inode *inode;
-	__u64 depth, dev, ino;
-	__u32 i, j;
+	__u64 id, dev, ino;
+	__u32 j;
 
 	if (ret)
 		return ret;
-	depth = bpf_secns_task_depth(task);
-	if (!depth)
+	id = current_ns();
+	if (!id)
 		return 0;
-	if (depth == SECNS_UNKNOWN)
+	if (id == SECNS_UNKNOWN)
 		return -EACCES;
+	p = rules_of(id);
 	inode = file->f_inode;
-	if (!inode)
+	if (!p || !inode)
 		return 0;
 	dev = inode->i_sb->s_dev;
 	ino = inode->i_ino;
-	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
-		struct secns_policy *p = task_policy_at(task, depth - i);
-
-		if (!p)
-			continue;
-		for (j = 0; j < SECNS_POLICY_MAX_FILES && j < p->nr_files; j++) {
-			if (p->files[j].ino == ino && p->files[j].dev == dev)
-				return -EACCES;
-		}
+	for (j = 0; j < SECNS_POLICY_MAX_FILES && j < p->nr_files; j++) {
+		if (p->files[j].ino == ino && p->files[j].dev == dev)
+			return -EACCES;
 	}
 	return 0;
 }
 
 /*
- * @cred asks for @ns, a child of its namespace: refused if a namespace on the
- * way up refuses nested ones; otherwise remembered as pending, which is what
- * the loader checks before it writes rules for it. A namespace the engine
- * cannot remember could not get rules: refused too (ENOSPC, as a limit).
+ * Signals confined to a namespace (scope "signal"): the sender (@cred when
+ * the signal is sent on behalf of another task's credentials, as for async
+ * I/O, else the current task) may signal @p only if @p is in the confining
+ * namespace or below it. Signal 0, which only probes, is confined too.
+ */
+SEC("lsm/task_kill")
+int BPF_PROG(secns_policy_task_kill, struct task_struct *p,
+	     struct kernel_siginfo *info, int sig, const struct cred *cred,
+	     int ret)
+{
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct secns_policy *pol;
+	__u64 id, scope;
+	__u32 depth;
+
+	if (ret)
+		return ret;
+	id = cred ? bpf_secns_cred_id(cred) : bpf_secns_task_id(current);
+	if (!id)
+		return 0;
+	if (id == SECNS_UNKNOWN)
+		return -EPERM;
+	pol = rules_of(id);
+	if (!pol || !pol->signal_scope)
+		return 0;
+	depth = pol->signal_scope;
+	scope = cred ? bpf_secns_cred_ancestor_id(cred, depth) :
+		       bpf_secns_task_ancestor_id(current, depth);
+	if (scope == SECNS_UNKNOWN ||
+	    bpf_secns_task_ancestor_id(p, depth) != scope)
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * @cred asks for @ns, a child of its namespace: refused if the rules there
+ * refuse nested ones; otherwise remembered as pending, which is what the
+ * loader checks before it writes rules for it, with the namespace whose
+ * rules it takes. A namespace the engine cannot remember could not get
+ * rules: refused too (ENOSPC, as a limit).
  */
 SEC("lsm/task_secns_init")
 int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	     int ret)
 {
 	struct secns_policy_ns seen = {};
-	__u64 depth, id;
-	__u32 i;
+	struct secns_policy_ns *up;
+	struct secns_policy *p;
+	__u64 parent, id;
 
 	if (ret)
 		return ret;
-	depth = bpf_secns_cred_depth(cred);
-	if (depth == SECNS_UNKNOWN)
+	parent = bpf_secns_cred_id(cred);
+	if (parent == SECNS_UNKNOWN)
 		return -EPERM;
-	for (i = 0; i < SECNS_POLICY_MAX_DEPTH && i < depth; i++) {
-		struct secns_policy *p = policy_at(cred, depth - i);
-
+	if (parent) {
+		p = bpf_map_lookup_elem(&policies, &parent);
+		if (p) {
+			seen.rules = parent;
+		} else {
+			up = bpf_map_lookup_elem(&namespaces, &parent);
+			if (up) {
+				seen.rules = up->rules;
+				if (seen.rules)
+					p = bpf_map_lookup_elem(&policies, &seen.rules);
+			}
+		}
 		if (p && (p->flags & SECNS_POLICY_NO_NESTED)) {
 			/*
 			 * The loader writes an errno from 1 to 4095; the mask
@@ -222,7 +262,7 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 		}
 	}
 	id = ns->id;
-	seen.parent = bpf_secns_cred_id(cred);
+	seen.parent = parent;
 	seen.depth = ns->depth;
 	seen.state = SECNS_POLICY_PENDING;
 	if (bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST))
@@ -278,7 +318,7 @@ int BPF_PROG(secns_policy_inode_permission, struct inode *inode, int mask,
 	e = pinned_on(inode->i_sb->s_dev);
 	if (!e || inode->i_ino != e->pin_ino)
 		return 0;
-	return current_depth() ? -EACCES : 0;
+	return current_ns() ? -EACCES : 0;
 }
 
 /* ... nor unmounts the BPF file system they are pinned in ... */
@@ -289,7 +329,7 @@ int BPF_PROG(secns_policy_sb_umount, struct vfsmount *mnt, int flags, int ret)
 		return ret;
 	if (!pinned_on(mnt->mnt_sb->s_dev))
 		return 0;
-	return current_depth() ? -EPERM : 0;
+	return current_ns() ? -EPERM : 0;
 }
 
 /* ... nor takes a BPF program, map or link by its id. */
@@ -302,5 +342,19 @@ int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
 	if (cmd != BPF_PROG_GET_FD_BY_ID && cmd != BPF_MAP_GET_FD_BY_ID &&
 	    cmd != BPF_LINK_GET_FD_BY_ID)
 		return 0;
-	return current_depth() ? -EPERM : 0;
+	return current_ns() ? -EPERM : 0;
 }
+
+#ifdef SECNS_POLICY_NEXT
+/*
+ * Built only into the "next" secns-policy of the VM tests, which stands for
+ * a newer version of the engine with one program more: attaching it over
+ * this one must replace every program in place, add this one and keep the
+ * maps (tests/vm/src/policy.rs).
+ */
+SEC("lsm/task_getsid")
+int BPF_PROG(secns_policy_next_getsid, struct task_struct *p, int ret)
+{
+	return ret;
+}
+#endif

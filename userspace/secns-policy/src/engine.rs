@@ -8,12 +8,13 @@
 //! a BPF object by id, so rules are loaded, shown and detached from the
 //! initial namespace only, and a namespace cannot loosen its own.
 
-use crate::bpf::{self, Btf, Map, Object};
-use crate::rules::{self, Rules, Seen};
-use std::collections::{BTreeMap, HashMap};
+use crate::bpf;
+use crate::rules::{self, Rules, Seen, Stamp};
+use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, Object};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// Where the engine's maps and links are pinned.
@@ -39,6 +40,8 @@ const VALUE_SIZES: [(&str, usize); 3] = [
     (NAMESPACES, rules::NS_SIZE),
     (ENGINE, rules::ENGINE_SIZE),
 ];
+/// The engine map's one key.
+const ENGINE_KEY: [u8; 4] = [0; 4];
 /// The secns limit the maps are sized from.
 const MAXNS: &str = "/sys/kernel/security/secns/maxns";
 
@@ -58,6 +61,11 @@ impl From<bpf::Error> for Error {
     fn from(e: bpf::Error) -> Self {
         Error(e.to_string())
     }
+}
+
+/// `what` failed with `e`, an error of libbpf.
+fn bpf_err(what: impl Into<String>) -> impl FnOnce(libbpf_rs::Error) -> Error {
+    move |e| Error(bpf::Error::new(what, e).to_string())
 }
 
 impl From<rules::PolicyError> for Error {
@@ -177,23 +185,74 @@ fn link_name(hook: &str) -> String {
     format!("link-{hook}")
 }
 
-/// The engine's programs and maps in the object.
-fn object() -> Result<Object> {
+/// The hook of a program of the object: its section is `lsm/<hook>`.
+fn hook_of(section: &std::ffi::OsStr) -> Option<&str> {
+    section.to_str()?.strip_prefix("lsm/")
+}
+
+/// The build stamp of the embedded object: its FNV-1a hash. Attaching the
+/// same object again changes nothing; another one replaces the programs.
+fn build_stamp() -> u64 {
+    OBJECT.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn check_built() -> Result<()> {
     if OBJECT.is_empty() {
         return fail(
             "this secns-policy was built without its BPF programs (build it with \
              SECNS_POLICY_BPF_OBJ naming the compiled bpf/policy.bpf.c)",
         );
     }
-    Ok(Object::parse(OBJECT)?)
+    Ok(())
 }
 
-/// Whether every program of the engine is attached (pinned).
-pub fn attached() -> Result<bool> {
-    let obj = object()?;
-    let mut names: Vec<String> = obj.maps().iter().map(|m| m.name.clone()).collect();
-    names.extend(obj.programs().map(link_name));
-    Ok(names.iter().all(|n| pin_path(n).exists()))
+/// The message for `path`, which the engine's programs keep the caller
+/// from reaching.
+fn unreachable(path: &Path, e: impl fmt::Display) -> Error {
+    Error(format!(
+        "cannot reach {}: {e}: the engine is reachable from the initial security \
+         namespace only",
+        path.display()
+    ))
+}
+
+/// Whether `name` is pinned. An error other than its absence (the guard's
+/// EACCES, for a caller outside the initial namespace) is an error.
+fn pinned(name: &str) -> Result<bool> {
+    let path = pin_path(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(unreachable(&path, e)),
+        Err(e) => fail(format!("cannot reach {}: {e}", path.display())),
+    }
+}
+
+/// Opens a pinned map, with the message a user needs when that fails.
+fn open_pinned(name: &str) -> Result<MapHandle> {
+    let path = pin_path(name);
+    MapHandle::from_pinned_path(&path).map_err(|e| {
+        if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
+            unreachable(&path, e)
+        } else {
+            Error(format!("cannot open {}: {e}", path.display()))
+        }
+    })
+}
+
+/// What the pinned `engine` map says: `None` if there is no engine pinned,
+/// `Some(None)` if the engine is of another layout.
+fn pinned_stamp() -> Result<Option<Option<Stamp>>> {
+    if !pinned(ENGINE)? {
+        return Ok(None);
+    }
+    let map = open_pinned(ENGINE)?;
+    let value = map
+        .lookup(&ENGINE_KEY, MapFlags::ANY)
+        .map_err(bpf_err("cannot read the engine's stamp"))?;
+    Ok(Some(value.as_deref().and_then(Stamp::decode)))
 }
 
 /// What [`attach`] did.
@@ -201,83 +260,188 @@ pub fn attached() -> Result<bool> {
 pub enum Attach {
     /// The programs were attached now.
     Attached,
-    /// They were already attached.
+    /// They were already attached, from the same object.
     Already,
+    /// Another object's programs were attached (another version of
+    /// secns-policy, or an attach cut short): they were replaced, or
+    /// attached where they were missing, and the maps with every rule
+    /// were kept.
+    Upgraded,
 }
 
 /// Loads and attaches the engine's programs and pins them with their maps.
 /// Namespaces created from now on are known to the engine.
+///
+/// Idempotent: an engine attached from the same object is left as it is.
+/// An engine attached by another version keeps its maps, and with them
+/// every rule; its programs are replaced in place (`BPF_LINK_UPDATE`), so
+/// that no hook is ever left without them. An engine whose maps have
+/// another layout is refused: it must be detached first.
 pub fn attach() -> Result<Attach> {
+    check_built()?;
     preflight()?;
     mount_bpffs()?;
     let _lock = Lock::take()?;
     attach_locked()
 }
 
-/// The entries of the maps that hold one per namespace: twice `maxns`, as
-/// namespaces leave the count before `secns_free` drops their entries.
+/// The entries of the maps that hold one per namespace: `maxns`, as a
+/// namespace leaves the count only after `secns_free` dropped its entries.
 fn capacity() -> Result<u32> {
     let maxns: u32 = std::fs::read_to_string(MAXNS)
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .ok_or_else(|| Error(format!("cannot read {MAXNS}")))?;
-    Ok(maxns.saturating_mul(2).clamp(1024, 1 << 20))
+    Ok(maxns.clamp(1024, 1 << 20))
+}
+
+/// The names of the pinned links, `link-<hook>`.
+fn pinned_links() -> Result<Vec<String>> {
+    let dir = match std::fs::read_dir(PIN_DIR) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return fail(format!("cannot read {PIN_DIR}: {e}")),
+    };
+    let mut links = Vec::new();
+    for entry in dir {
+        let entry = entry.or_else(|e| fail(format!("cannot read {PIN_DIR}: {e}")))?;
+        if let Some(name) = entry.file_name().to_str() {
+            if name.starts_with("link-") {
+                links.push(name.to_string());
+            }
+        }
+    }
+    Ok(links)
 }
 
 fn attach_locked() -> Result<Attach> {
-    if attached()? {
-        return Ok(Attach::Already);
-    }
-    // What a failed attach may have left.
-    remove_pins()?;
-    let obj = object()?;
-    for (name, size) in VALUE_SIZES {
-        let def = obj.maps().iter().find(|m| m.name == name);
-        if def.map(|d| d.value_size) != u32::try_from(size).ok() {
+    let build = build_stamp();
+    let before = pinned_stamp()?;
+    let mut open = bpf::open(OBJECT, "secns-policy")?;
+    let hooks: Vec<String> = open
+        .progs()
+        .filter_map(|p| hook_of(p.section()).map(str::to_string))
+        .collect();
+    match before {
+        Some(None) => {
             return fail(format!(
-                "the BPF object's map {name} does not hold what the loader writes \
-                 ({size} bytes): bpf/policy.h and src/rules.rs disagree"
-            ));
+                "the engine attached in {PIN_DIR} keeps its rules in another layout than \
+                 this secns-policy (layout {}): it cannot be upgraded in place; \
+                 `secns-policy detach --force` drops it with every rule",
+                rules::ABI
+            ))
         }
+        Some(Some(stamp)) if stamp.abi != rules::ABI => {
+            return fail(format!(
+                "the engine attached in {PIN_DIR} keeps its rules in layout {}, this \
+                 secns-policy in layout {}: it cannot be upgraded in place; \
+                 `secns-policy detach --force` drops it with every rule",
+                stamp.abi,
+                rules::ABI
+            ))
+        }
+        Some(Some(stamp))
+            if stamp.build == build
+                && [POLICIES, NAMESPACES, ENGINE]
+                    .iter()
+                    .all(|m| pin_path(m).exists())
+                && hooks.iter().all(|h| pin_path(&link_name(h)).exists()) =>
+        {
+            return Ok(Attach::Already)
+        }
+        _ => {}
     }
-    let kernel = Btf::vmlinux()?;
     let entries = capacity()?;
-    let mut maps = HashMap::new();
-    for def in obj.maps() {
-        let mut def = def.clone();
-        if def.name == POLICIES || def.name == NAMESPACES {
-            def.max_entries = entries;
+    for mut map in open.maps_mut() {
+        let name = map.name().to_string_lossy().into_owned();
+        if let Some((_, size)) = VALUE_SIZES.iter().find(|(n, _)| *n == name) {
+            if usize::try_from(map.value_size()).ok() != Some(*size) {
+                return fail(format!(
+                    "the BPF object's map {name} does not hold what the loader writes \
+                     ({size} bytes): bpf/policy.h and src/rules.rs disagree"
+                ));
+            }
         }
-        maps.insert(def.name.clone(), Map::create(&def)?);
+        let pin = pin_path(&name);
+        if pin.exists() {
+            // The rules stay where they are: the new programs use the
+            // pinned maps (libbpf takes their definition from them).
+            map.reuse_pinned_map(&pin)
+                .map_err(bpf_err(format!("cannot reuse {}", pin.display())))?;
+        } else if name == POLICIES || name == NAMESPACES {
+            map.set_max_entries(entries)
+                .map_err(bpf_err(format!("cannot size the map {name}")))?;
+        }
     }
-    let by_name: HashMap<String, &Map> = maps.iter().map(|(k, v)| (k.clone(), v)).collect();
-    let mut links = Vec::new();
-    for hook in obj.programs() {
-        let prog = obj.load_lsm(hook, &by_name, &kernel)?;
-        let link = bpf::attach_lsm(prog.as_fd())?;
-        links.push((hook.to_string(), link));
-    }
+    let mut obj = bpf::load(open, "secns-policy")?;
     std::fs::create_dir_all(PIN_DIR).or_else(|e| fail(format!("cannot create {PIN_DIR}: {e}")))?;
-    let pinned = (|| -> Result<()> {
-        // From here on, only the initial namespace reaches the directory.
-        let dir = rules::file_id(Path::new(PIN_DIR))?;
-        let Some(engine) = maps.get(ENGINE) else {
-            return fail("the BPF object has no engine map");
-        };
-        engine.update(&0u32.to_ne_bytes(), &rules::engine_value(dir), bpf::BPF_ANY)?;
-        for (name, map) in &maps {
-            map.pin(&pin_path(name))?;
+    let done = install(&mut obj, &hooks, build);
+    match (done, before) {
+        (Ok(()), None) => Ok(Attach::Attached),
+        (Ok(()), Some(_)) => Ok(Attach::Upgraded),
+        (Err(e), None) => {
+            // Nothing of value was there: leave nothing half attached.
+            remove_pins()?;
+            Err(e)
         }
-        for (hook, link) in &links {
-            bpf::pin(link.as_fd(), &pin_path(&link_name(hook)))?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = pinned {
-        remove_pins()?;
-        return Err(e);
+        // Never drop maps that hold rules: the next attach completes it.
+        (Err(e), Some(_)) => Err(e),
     }
-    Ok(Attach::Attached)
+}
+
+/// Pins the loaded object's maps where they are not pinned yet, attaches
+/// its programs (replacing those of the pinned links, attaching and pinning
+/// the others), detaches the links of hooks it has no program for, and
+/// stamps the engine.
+fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
+    // From here on, only the initial namespace reaches the directory.
+    let dir = rules::file_id(Path::new(PIN_DIR))?;
+    for mut map in obj.maps_mut() {
+        let name = map.name().to_string_lossy().into_owned();
+        let pin = pin_path(&name);
+        if !pin.exists() {
+            map.pin(&pin)
+                .map_err(bpf_err(format!("cannot pin {}", pin.display())))?;
+        }
+    }
+    for prog in obj.progs_mut() {
+        let Some(hook) = hook_of(prog.section()) else {
+            continue;
+        };
+        let pin = pin_path(&link_name(hook));
+        if pin.exists() {
+            let mut link =
+                Link::open(&pin).map_err(bpf_err(format!("cannot open {}", pin.display())))?;
+            link.update_prog(&prog).map_err(bpf_err(format!(
+                "cannot replace the program of {}",
+                pin.display()
+            )))?;
+        } else {
+            let mut link = prog
+                .attach_lsm()
+                .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
+            link.pin(&pin)
+                .map_err(bpf_err(format!("cannot pin {}", pin.display())))?;
+        }
+    }
+    for name in pinned_links()? {
+        if !hooks.iter().any(|h| link_name(h) == name) {
+            let pin = pin_path(&name);
+            std::fs::remove_file(&pin)
+                .or_else(|e| fail(format!("cannot remove {}: {e}", pin.display())))?;
+        }
+    }
+    let stamp = Stamp {
+        dir,
+        abi: rules::ABI,
+        build,
+    };
+    let Some(engine) = obj.maps().find(|m| m.name() == ENGINE) else {
+        return fail("the BPF object has no engine map");
+    };
+    engine
+        .update(&ENGINE_KEY, &stamp.encode(), MapFlags::ANY)
+        .map_err(bpf_err("cannot write the engine's stamp"))
 }
 
 /// Removes the pins (the programs detach when their links' last reference
@@ -298,19 +462,41 @@ fn remove_pins() -> Result<()> {
     std::fs::remove_dir(PIN_DIR).or_else(|e| fail(format!("cannot remove {PIN_DIR}: {e}")))
 }
 
-/// Detaches the engine: every rule goes with its maps.
-pub fn detach() -> Result<bool> {
+/// What [`detach`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detach {
+    /// The engine was detached.
+    Detached,
+    /// There was no engine attached.
+    NotAttached,
+}
+
+/// Detaches the engine. Rules go with it: while some namespace has rules,
+/// this is refused unless `force` is set.
+pub fn detach(force: bool) -> Result<Detach> {
     mount_bpffs()?;
     let _lock = Lock::take()?;
-    let was = Path::new(PIN_DIR).exists();
+    if !Path::new(PIN_DIR).exists() {
+        return Ok(Detach::NotAttached);
+    }
+    if !force && pinned(POLICIES)? {
+        let with_rules = open_pinned(POLICIES)?.keys().count();
+        if with_rules > 0 {
+            return fail(format!(
+                "{with_rules} namespace(s) have rules, which detaching would drop while \
+                 their tasks run: `secns-policy detach --force` does it anyway"
+            ));
+        }
+    }
     remove_pins()?;
-    Ok(was)
+    Ok(Detach::Detached)
 }
 
 /// The engine's maps, opened from their pins.
 pub struct Engine {
-    policies: Map,
-    namespaces: Map,
+    policies: MapHandle,
+    namespaces: MapHandle,
+    stamp: Stamp,
     _lock: Lock,
 }
 
@@ -326,20 +512,20 @@ impl Engine {
             ));
         }
         let lock = Lock::take()?;
-        let open = |name: &str| -> Result<Map> {
-            Map::open_pinned(&pin_path(name)).map_err(|e| {
-                if e.errno() == Some(libc::EACCES) {
-                    Error(format!(
-                        "{e}: the engine is reachable from the initial security namespace only"
-                    ))
-                } else {
-                    e.into()
-                }
-            })
+        let stamp = match pinned_stamp()? {
+            Some(Some(stamp)) if stamp.abi == rules::ABI => stamp,
+            _ => {
+                return fail(format!(
+                    "the engine attached in {PIN_DIR} is not one this secns-policy can \
+                     read (another layout, or an attach cut short): `secns-policy attach` \
+                     upgrades or completes it"
+                ))
+            }
         };
         Ok(Engine {
-            policies: open(POLICIES)?,
-            namespaces: open(NAMESPACES)?,
+            policies: open_pinned(POLICIES)?,
+            namespaces: open_pinned(NAMESPACES)?,
+            stamp,
             _lock: lock,
         })
     }
@@ -348,16 +534,19 @@ impl Engine {
     pub fn seen(&self, id: u64) -> Result<Option<Seen>> {
         Ok(self
             .namespaces
-            .lookup(&rules::id_bytes(id), rules::NS_SIZE)?
+            .lookup(&rules::id_bytes(id), MapFlags::ANY)
+            .map_err(bpf_err(format!("cannot look namespace {id} up")))?
             .as_deref()
             .and_then(Seen::decode))
     }
 
-    /// The rules of namespace `id`, if it has some.
+    /// The rules that apply in namespace `id` (its own and its ancestors'),
+    /// if it had rules loaded.
     pub fn rules(&self, id: u64) -> Result<Option<Rules>> {
         Ok(self
             .policies
-            .lookup(&rules::id_bytes(id), rules::POLICY_SIZE)?
+            .lookup(&rules::id_bytes(id), MapFlags::ANY)
+            .map_err(bpf_err(format!("cannot look the rules of {id} up")))?
             .as_deref()
             .and_then(Rules::decode))
     }
@@ -365,7 +554,7 @@ impl Engine {
     /// Checks that namespace `ns` may get rules from a caller in namespace
     /// `caller`: the engine saw it created, no task has entered it yet, and
     /// it is the caller's namespace's descendant.
-    fn check_pending_below(&self, ns: u64, caller: u64) -> Result<()> {
+    fn check_pending_below(&self, ns: u64, caller: u64) -> Result<Seen> {
         if ns == 0 {
             return fail("namespace 0 is the initial namespace: its rules are the host's own");
         }
@@ -384,7 +573,7 @@ impl Engine {
         let mut up = seen;
         for _ in 0..=rules::MAX_DEPTH {
             if up.parent == caller {
-                return Ok(());
+                return Ok(seen);
             }
             if up.parent == 0 {
                 break;
@@ -406,27 +595,41 @@ impl Engine {
         ))
     }
 
-    /// Gives namespace `ns` the rules `new`, replacing those it had: one
-    /// map update, under the engine's lock.
+    /// Gives namespace `ns` the rules `new`, replacing those it had, with
+    /// those of its nearest ancestor with rules added: one map update,
+    /// under the engine's lock.
     pub fn load(&self, ns: u64, new: &Rules) -> Result<()> {
         let caller = secns::status()
             .or_else(|e| fail(format!("cannot read the caller's security namespace: {e}")))?
             .id;
-        self.check_pending_below(ns, caller)?;
+        let seen = self.check_pending_below(ns, caller)?;
+        let all = match seen.rules_from {
+            0 => new.with_inherited(seen.depth, &Rules::default())?,
+            from => match self.rules(from)? {
+                Some(inherited) => new.with_inherited(seen.depth, &inherited)?,
+                None => {
+                    return fail(format!(
+                        "namespace {ns} takes the rules of namespace {from}, which has none"
+                    ))
+                }
+            },
+        };
         self.policies
-            .update(&rules::id_bytes(ns), &new.encode(), bpf::BPF_ANY)
+            .update(&rules::id_bytes(ns), &all.encode(), MapFlags::ANY)
             .map_err(|e| {
-                if e.errno() == Some(libc::E2BIG) {
+                if e.kind() == libbpf_rs::ErrorKind::TooBig {
                     Error(format!("{e}: the engine's map of rules is full"))
                 } else {
-                    e.into()
+                    bpf_err(format!("cannot write the rules of namespace {ns}"))(e)
                 }
             })?;
         // secns_free drops the namespace from `namespaces` before its rules:
         // if it ran since the check, the rules may have come after it.
         match self.seen(ns)? {
             None => {
-                self.policies.delete(&rules::id_bytes(ns))?;
+                self.policies
+                    .delete(&rules::id_bytes(ns))
+                    .map_err(bpf_err(format!("cannot drop the rules of namespace {ns}")))?;
                 fail(format!(
                     "namespace {ns} went away while its rules were being loaded"
                 ))
@@ -442,8 +645,8 @@ impl Engine {
     /// Everything the maps hold, by namespace.
     pub fn dump(&self) -> Result<Dump> {
         let mut namespaces: BTreeMap<u64, NsView> = BTreeMap::new();
-        let ns_keys = self.namespaces.keys(8)?;
-        let policy_keys = self.policies.keys(8)?;
+        let ns_keys: Vec<Vec<u8>> = self.namespaces.keys().collect();
+        let policy_keys: Vec<Vec<u8>> = self.policies.keys().collect();
         for key in &ns_keys {
             let Some(id) = rules::id_of(key) else {
                 continue;
@@ -462,6 +665,7 @@ impl Engine {
                 .rules = r;
         }
         Ok(Dump {
+            stamp: self.stamp,
             namespaces: namespaces.into_values().collect(),
             entries: Entries {
                 namespaces: ns_keys.len(),
@@ -505,6 +709,8 @@ pub struct Entries {
 /// The maps' content.
 #[derive(Debug)]
 pub struct Dump {
+    /// What attached the engine.
+    pub stamp: Stamp,
     /// By namespace id.
     pub namespaces: Vec<NsView>,
     /// The map sizes.

@@ -1,14 +1,15 @@
 //! `secns-policy`: rules per security namespace with the BPF LSM.
 
 use clap::{Parser, Subcommand};
-use secns_policy::engine::{self, Attach, Engine};
+use secns_policy::engine::{self, Attach, Detach, Engine};
 use secns_policy::rules::{self, PolicyFile};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Rules per security namespace, enforced by BPF LSM programs: refused
-/// capabilities, files that may not be opened, no nested namespaces.
+/// capabilities, files that may not be opened, no nested namespaces,
+/// signals confined to the namespace.
 ///
 /// The rules of a namespace apply to every task in it and in its
 /// descendants. They are loaded while the namespace is pending, typically
@@ -36,6 +37,10 @@ struct Cli {
 enum Cmd {
     /// Attach the engine's BPF programs (once per boot, before the
     /// namespaces it is to know are created).
+    ///
+    /// Running it again changes nothing. Run by another version of
+    /// secns-policy, it upgrades the engine in place: the programs are
+    /// replaced, hook by hook, and the maps, with every rule, are kept.
     Attach,
     /// Give a pending namespace the rules of a policy file, replacing those
     /// it had.
@@ -48,7 +53,7 @@ enum Cmd {
         #[arg(long = "ns", value_name = "ID")]
         ns: u64,
         /// The policy file (TOML: deny-capabilities, deny-open, nested,
-        /// nested-errno).
+        /// nested-errno, scope).
         policy: PathBuf,
     },
     /// Show the namespaces the engine knows and their rules.
@@ -61,7 +66,13 @@ enum Cmd {
         json: bool,
     },
     /// Detach the programs and drop every rule.
-    Detach,
+    ///
+    /// Refused while any namespace has rules, unless --force is given.
+    Detach {
+        /// Detach even though namespaces have rules, which are dropped.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,6 +90,10 @@ fn run(cmd: Cmd) -> Result<(), Box<dyn std::error::Error>> {
         Cmd::Attach => match engine::attach()? {
             Attach::Attached => println!("attached: {}", engine::PIN_DIR),
             Attach::Already => println!("already attached: {}", engine::PIN_DIR),
+            Attach::Upgraded => println!(
+                "upgraded: {} (programs replaced, rules kept)",
+                engine::PIN_DIR
+            ),
         },
         Cmd::Load { ns, policy } => {
             engine::preflight()?;
@@ -87,13 +102,10 @@ fn run(cmd: Cmd) -> Result<(), Box<dyn std::error::Error>> {
             println!("namespace {ns}: {}", describe(&rules));
         }
         Cmd::Show { ns, json } => show(ns, json)?,
-        Cmd::Detach => {
-            if engine::detach()? {
-                println!("detached");
-            } else {
-                println!("not attached");
-            }
-        }
+        Cmd::Detach { force } => match engine::detach(force)? {
+            Detach::Detached => println!("detached"),
+            Detach::NotAttached => println!("not attached"),
+        },
     }
     Ok(())
 }
@@ -112,6 +124,11 @@ fn describe(r: &rules::Rules) -> String {
             "no nested namespaces ({})",
             rules::errno_name(r.nested_errno)
         ));
+    }
+    match r.signal_scope {
+        0 => {}
+        rules::SIGNAL_HERE => parts.push("signals confined to it".to_string()),
+        depth => parts.push(format!("signals confined to depth {depth} and below")),
     }
     if parts.is_empty() {
         "no rules".to_string()
@@ -135,6 +152,7 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
                     "id": n.id,
                     "parent": n.seen.map(|s| s.parent),
                     "depth": n.seen.map(|s| s.depth),
+                    "rules-from": n.seen.map(|s| s.rules_from),
                     "state": match n.seen {
                         None => "unknown",
                         Some(s) if s.entered => "entered",
@@ -145,16 +163,25 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
                         "deny-open": r.files,
                         "nested": !r.no_nested,
                         "nested-errno": r.no_nested.then_some(r.nested_errno),
+                        "signal-scope": (r.signal_scope != 0).then_some(r.signal_scope),
                     })),
                 })
             })
             .collect();
-        let out = json!({ "namespaces": list, "entries": dump.entries });
+        let out = json!({
+            "engine": { "layout": dump.stamp.abi, "build": format!("{:016x}", dump.stamp.build) },
+            "namespaces": list,
+            "entries": dump.entries,
+        });
         println!("{out}");
         return Ok(());
     }
     println!(
-        "{:>6} {:>6} {:>5} {:<8} rules",
+        "engine: layout {}, build {:016x}",
+        dump.stamp.abi, dump.stamp.build
+    );
+    println!(
+        "{:>6} {:>6} {:>5} {:<8} rules (with those of the ancestors)",
         "ns", "parent", "depth", "state"
     );
     for n in chosen {
@@ -166,7 +193,11 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
             ),
             None => ("-".into(), "-".into(), "unknown"),
         };
-        let rules = n.rules.as_ref().map_or_else(|| "-".to_string(), describe);
+        let rules = match (&n.rules, n.seen.map_or(0, |s| s.rules_from)) {
+            (Some(r), _) => describe(r),
+            (None, 0) => "-".to_string(),
+            (None, from) => format!("those of {from}"),
+        };
         println!("{:>6} {parent:>6} {depth:>5} {state:<8} {rules}", n.id);
     }
     let e = dump.entries;

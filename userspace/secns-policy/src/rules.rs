@@ -7,13 +7,17 @@
 //! # descendants, root included (names as in capabilities(7)).
 //! deny-capabilities = ["CAP_SYS_TIME", "CAP_NET_RAW"]
 //! # Files no task there may open, resolved to device and inode when the
-//! # policy is loaded, in the loader's mount namespace (at most 16; a file
-//! # replaced by another, as rename(2) does, is not the refused one).
+//! # policy is loaded, in the loader's mount namespace (at most 16, and 32
+//! # with those of the ancestors; a file replaced by another, as rename(2)
+//! # does, is not the refused one).
 //! deny-open = ["/etc/shadow"]
 //! # Whether tasks there may create nested security namespaces, and the
 //! # errno LSM_ATTR_UNSHARE_INIT returns when they may not.
 //! nested = false
 //! nested-errno = "EPERM"
+//! # What tasks there may reach only inside the namespace: "signal" (a
+//! # signal to a task outside it, signal 0 included, fails with EPERM).
+//! scope = ["signal"]
 //! ```
 //!
 //! The layouts below mirror `bpf/policy.h`, which the BPF programs use.
@@ -25,8 +29,13 @@ use std::path::{Path, PathBuf};
 
 /// The deepest namespace (`SECNS_POLICY_MAX_DEPTH`).
 pub const MAX_DEPTH: u32 = 32;
-/// The files one namespace may refuse to open (`SECNS_POLICY_MAX_FILES`).
-pub const MAX_FILES: usize = 16;
+/// The files a policy file may refuse to open.
+pub const MAX_OWN_FILES: usize = 16;
+/// The files a namespace refuses to open, its own and its ancestors'
+/// (`SECNS_POLICY_MAX_FILES`).
+pub const MAX_FILES: usize = 32;
+/// `SECNS_POLICY_ABI`: the layout of the maps.
+pub const ABI: u32 = 2;
 /// `SECNS_POLICY_NO_NESTED`: refuse nested namespaces.
 const NO_NESTED: u32 = 1;
 /// `SECNS_POLICY_ENTERED`: a task has entered the namespace.
@@ -35,9 +44,9 @@ const ENTERED: u32 = 1;
 /// The size of `struct secns_policy`.
 pub const POLICY_SIZE: usize = 24 + 16 * MAX_FILES;
 /// The size of `struct secns_policy_ns`.
-pub const NS_SIZE: usize = 16;
+pub const NS_SIZE: usize = 24;
 /// The size of `struct secns_policy_engine`.
-pub const ENGINE_SIZE: usize = 16;
+pub const ENGINE_SIZE: usize = 32;
 
 /// The capabilities by number (`include/uapi/linux/capability.h`).
 const CAPABILITIES: [&str; 41] = [
@@ -109,6 +118,9 @@ pub struct PolicyFile {
     pub nested: Option<bool>,
     /// The errno of a refused nested namespace: a name or a number.
     pub nested_errno: Option<Errno>,
+    /// What is confined to the namespace: `"signal"`.
+    #[serde(default)]
+    pub scope: Vec<String>,
 }
 
 /// An errno in a policy file: `"EPERM"` or `1`.
@@ -142,7 +154,15 @@ pub struct Rules {
     pub no_nested: bool,
     /// Their errno (positive).
     pub nested_errno: i32,
+    /// Signals are confined to the namespace at this depth and below it (0:
+    /// not confined). [`PolicyFile::resolve`] sets [`SIGNAL_HERE`]; the
+    /// engine puts the namespace's depth in its place when it loads them.
+    pub signal_scope: u32,
 }
+
+/// [`Rules::signal_scope`] of a policy file that confines signals, before
+/// the engine knows the namespace's depth.
+pub const SIGNAL_HERE: u32 = u32::MAX;
 
 /// What went wrong in a policy file.
 #[derive(Debug)]
@@ -284,9 +304,9 @@ impl PolicyFile {
                 rules.files.push(id);
             }
         }
-        if rules.files.len() > MAX_FILES {
+        if rules.files.len() > MAX_OWN_FILES {
             return err(format!(
-                "deny-open: {} files, at most {MAX_FILES}",
+                "deny-open: {} files, at most {MAX_OWN_FILES}",
                 rules.files.len()
             ));
         }
@@ -314,6 +334,16 @@ impl PolicyFile {
         if self.nested_errno.is_some() && !rules.no_nested {
             return err("nested-errno without nested = false".to_string());
         }
+        for s in &self.scope {
+            match s.as_str() {
+                "signal" => rules.signal_scope = SIGNAL_HERE,
+                other => {
+                    return err(format!(
+                        "scope: unknown scope {other:?} (known: \"signal\")"
+                    ))
+                }
+            }
+        }
         Ok(rules)
     }
 }
@@ -327,7 +357,7 @@ impl Rules {
         v.extend_from_slice(&self.nested_errno.to_ne_bytes());
         let n = u32::try_from(self.files.len().min(MAX_FILES)).unwrap_or(0);
         v.extend_from_slice(&n.to_ne_bytes());
-        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(&self.signal_scope.to_ne_bytes());
         for i in 0..MAX_FILES {
             let f = self
                 .files
@@ -360,7 +390,39 @@ impl Rules {
             files,
             no_nested: flags & NO_NESTED != 0,
             nested_errno: i32::from_ne_bytes(b.get(12..16)?.try_into().ok()?),
+            signal_scope: u32_at(b, 20)?,
         })
+    }
+
+    /// These rules, with those of an ancestor (`inherited`) added: what
+    /// applies in a namespace. Nested namespaces are refused if either
+    /// refuses them, with the nearer one's errno.
+    ///
+    /// `depth` is the namespace's: a scope it asks for confines to it, else
+    /// the inherited one stays.
+    pub fn with_inherited(&self, depth: u32, inherited: &Rules) -> Result<Rules, PolicyError> {
+        let mut all = self.clone();
+        all.signal_scope = match self.signal_scope {
+            0 => inherited.signal_scope,
+            _ => depth,
+        };
+        all.deny_caps |= inherited.deny_caps;
+        for f in &inherited.files {
+            if !all.files.contains(f) {
+                all.files.push(*f);
+            }
+        }
+        if all.files.len() > MAX_FILES {
+            return err(format!(
+                "deny-open: {} files with those of the ancestors, at most {MAX_FILES}",
+                all.files.len()
+            ));
+        }
+        if !self.no_nested && inherited.no_nested {
+            all.no_nested = true;
+            all.nested_errno = inherited.nested_errno;
+        }
+        Ok(all)
     }
 
     /// The names of the refused capabilities.
@@ -372,12 +434,45 @@ impl Rules {
     }
 }
 
-/// `struct secns_policy_engine`: where the engine is pinned.
-pub fn engine_value(dir: FileId) -> Vec<u8> {
-    let mut v = Vec::with_capacity(ENGINE_SIZE);
-    v.extend_from_slice(&dir.dev.to_ne_bytes());
-    v.extend_from_slice(&dir.ino.to_ne_bytes());
-    v
+/// What the engine's one `engine` entry says (`struct secns_policy_engine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// The directory the engine is pinned in, which only the initial
+    /// namespace reaches.
+    pub dir: FileId,
+    /// The layout of the maps ([`ABI`]).
+    pub abi: u32,
+    /// A hash of the BPF object whose programs are attached.
+    pub build: u64,
+}
+
+impl Stamp {
+    /// `struct secns_policy_engine`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(ENGINE_SIZE);
+        v.extend_from_slice(&self.dir.dev.to_ne_bytes());
+        v.extend_from_slice(&self.dir.ino.to_ne_bytes());
+        v.extend_from_slice(&self.abi.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(&self.build.to_ne_bytes());
+        v
+    }
+
+    /// Reads a `struct secns_policy_engine`; `None` if it has another size
+    /// (an engine of another layout).
+    pub fn decode(b: &[u8]) -> Option<Stamp> {
+        if b.len() != ENGINE_SIZE {
+            return None;
+        }
+        Some(Stamp {
+            dir: FileId {
+                dev: u64_at(b, 0)?,
+                ino: u64_at(b, 8)?,
+            },
+            abi: u32_at(b, 16)?,
+            build: u64_at(b, 24)?,
+        })
+    }
 }
 
 /// What the engine saw of a namespace (`struct secns_policy_ns`).
@@ -385,6 +480,9 @@ pub fn engine_value(dir: FileId) -> Vec<u8> {
 pub struct Seen {
     /// The parent's id.
     pub parent: u64,
+    /// The namespace whose rules it took when it was created: its nearest
+    /// ancestor with rules, or 0.
+    pub rules_from: u64,
     /// Its depth.
     pub depth: u32,
     /// Whether a task has entered it (else it is still pending).
@@ -399,8 +497,9 @@ impl Seen {
         }
         Some(Seen {
             parent: u64_at(b, 0)?,
-            depth: u32_at(b, 8)?,
-            entered: u32_at(b, 12)? == ENTERED,
+            rules_from: u64_at(b, 8)?,
+            depth: u32_at(b, 16)?,
+            entered: u32_at(b, 20)? == ENTERED,
         })
     }
 }
@@ -441,7 +540,8 @@ mod tests {
     fn a_full_policy_resolves() {
         let p = PolicyFile::parse(
             "deny-capabilities = [\"CAP_SYS_TIME\", \"net_raw\"]\n\
-             deny-open = [\"/\"]\nnested = false\nnested-errno = \"EACCES\"\n",
+             deny-open = [\"/\"]\nnested = false\nnested-errno = \"EACCES\"\n\
+             scope = [\"signal\"]\n",
         )
         .map_err(|e| e.to_string())
         .and_then(|p| p.resolve().map_err(|e| e.to_string()));
@@ -453,6 +553,7 @@ mod tests {
         assert_eq!(rules.files.len(), 1);
         assert!(rules.no_nested);
         assert_eq!(rules.nested_errno, libc::EACCES);
+        assert_eq!(rules.signal_scope, SIGNAL_HERE);
         assert_eq!(Rules::decode(&rules.encode()), Some(rules));
     }
 
@@ -466,6 +567,7 @@ mod tests {
             ("nested-errno = \"EPERM\"", "without nested = false"),
             ("deny-open = 3", "deny-open"),
             ("allow = true", "unknown field"),
+            ("scope = [\"abstract-unix-socket\"]", "unknown scope"),
         ] {
             let got = PolicyFile::parse(text).and_then(|p| p.resolve().map(|_| ()));
             match got {
@@ -490,21 +592,84 @@ mod tests {
     #[test]
     fn layouts_match_policy_h() {
         assert_eq!(Rules::default().encode().len(), POLICY_SIZE);
-        assert_eq!(POLICY_SIZE, 280);
-        assert_eq!(engine_value(FileId { dev: 1, ino: 2 }).len(), ENGINE_SIZE);
+        assert_eq!(POLICY_SIZE, 536);
+        let stamp = Stamp {
+            dir: FileId { dev: 1, ino: 2 },
+            abi: ABI,
+            build: 7,
+        };
+        assert_eq!(stamp.encode().len(), ENGINE_SIZE);
+        assert_eq!(Stamp::decode(&stamp.encode()), Some(stamp));
+        assert_eq!(Stamp::decode(&stamp.encode()[..16]), None);
         let mut ns = Vec::new();
         ns.extend_from_slice(&5u64.to_ne_bytes());
+        ns.extend_from_slice(&4u64.to_ne_bytes());
         ns.extend_from_slice(&3u32.to_ne_bytes());
         ns.extend_from_slice(&1u32.to_ne_bytes());
         assert_eq!(
             Seen::decode(&ns),
             Some(Seen {
                 parent: 5,
+                rules_from: 4,
                 depth: 3,
                 entered: true
             })
         );
-        assert_eq!(Seen::decode(&ns[..15]), None);
+        assert_eq!(Seen::decode(&ns[..23]), None);
+    }
+
+    #[test]
+    fn inherited_rules_are_added_and_the_nearer_errno_wins() {
+        let f = |ino| FileId { dev: 9, ino };
+        let parent = Rules {
+            deny_caps: 1 << 25,
+            files: vec![f(1), f(2)],
+            no_nested: true,
+            nested_errno: libc::EUSERS,
+            signal_scope: 1,
+        };
+        let own = Rules {
+            deny_caps: 1 << 13,
+            files: vec![f(2), f(3)],
+            no_nested: false,
+            nested_errno: libc::EPERM,
+            signal_scope: 0,
+        };
+        let all = own.with_inherited(2, &parent).map_err(|e| e.to_string());
+        assert_eq!(
+            all,
+            Ok(Rules {
+                deny_caps: (1 << 25) | (1 << 13),
+                files: vec![f(2), f(3), f(1)],
+                no_nested: true,
+                nested_errno: libc::EUSERS,
+                signal_scope: 1,
+            })
+        );
+        // Its own scope and errno are nearer than the parent's.
+        let strict = Rules {
+            no_nested: true,
+            nested_errno: libc::EACCES,
+            signal_scope: SIGNAL_HERE,
+            ..own.clone()
+        };
+        let all = strict
+            .with_inherited(2, &parent)
+            .map(|r| (r.nested_errno, r.signal_scope));
+        assert_eq!(all.ok(), Some((libc::EACCES, 2)));
+        // With nothing inherited, a scope asked for is the namespace's.
+        let alone = strict.with_inherited(5, &Rules::default());
+        assert_eq!(alone.ok().map(|r| r.signal_scope), Some(5));
+        let many = Rules {
+            files: (100..117).map(f).collect(),
+            ..Rules::default()
+        };
+        let full = Rules {
+            files: (200..216).map(f).collect(),
+            ..Rules::default()
+        };
+        let e = many.with_inherited(2, &full).map_err(|e| e.to_string());
+        assert!(matches!(&e, Err(m) if m.contains("33 files")), "{e:?}");
     }
 
     #[test]
