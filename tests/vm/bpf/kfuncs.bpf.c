@@ -22,7 +22,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-struct cred;
+/*
+ * Defined, if empty, rather than declared: libbpf checks each kfunc's
+ * prototype against the kernel's, and takes a forward declaration for
+ * another kind of type than the kernel's struct.
+ */
+struct cred {
+} __attribute__((preserve_access_index));
 struct kernel_siginfo;
 struct file;
 

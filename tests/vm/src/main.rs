@@ -38,6 +38,7 @@ mod fuzz;
 mod interleave;
 mod kfuncs;
 mod policy;
+mod policy_files;
 mod ptrace;
 mod stress;
 mod sys;
@@ -49,7 +50,14 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tests: Vec<_> = match args.first().map(String::as_str) {
-        None => [cli::TESTS, ptrace::TESTS, policy::TESTS, kfuncs::TESTS].concat(),
+        None => [
+            cli::TESTS,
+            ptrace::TESTS,
+            policy::TESTS,
+            policy_files::TESTS,
+            kfuncs::TESTS,
+        ]
+        .concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
         Some("second-boot") => [unshare::SECOND_BOOT_TESTS, policy::SECOND_BOOT_TESTS].concat(),
         Some("lockdown-raise") => unshare::LOCKDOWN_RAISE_TESTS.to_vec(),

@@ -10,6 +10,7 @@
 use crate::sys::{self, count, LSM_ATTR_UNSHARE_INIT, SECNS_ABORT};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle};
+use secns_policy::rules::ABI;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, ExitCode, Output, Stdio};
@@ -49,11 +50,11 @@ pub const TESTS: &[Test] = &[
         run: replaced,
     },
     Test {
-        name: "secns-policy: root in a namespace cannot reach, detach or unmount the engine, nor take BPF objects by id",
+        name: "secns-policy: root in a namespace cannot reach the engine's file system (any path, O_PATH, a bind mount), detach it, unmount or move it or a mount above it, nor take BPF objects by id",
         run: guarded,
     },
     Test {
-        name: "secns-policy attach: another version replaces every program in place, adds its new one, keeps the rules",
+        name: "secns-policy attach: another version replaces every program, adds its new one, keeps the rules",
         run: upgrade,
     },
     Test {
@@ -73,17 +74,24 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
 }];
 
 const POLICY: &str = "/bin/secns-policy";
-const PROBE: &str = "/tests/secns-vmtest --probe";
-/// The hooks of the rules (the guard's are three more).
-const HOOKS: [&str; 6] = [
+pub(crate) const PROBE: &str = "/tests/secns-vmtest --probe";
+/// The engine's hooks: the rules', then the guard's.
+const HOOKS: [&str; 14] = [
     "capable",
     "file_open",
+    "file_receive",
+    "inode_link",
     "task_kill",
     "task_secns_init",
     "task_secns_unshare",
     "secns_free",
+    "inode_permission",
+    "sb_umount",
+    "move_mount",
+    "sb_mount",
+    "bpf",
+    "bpf_map",
 ];
-
 /// `secns-vmtest --probe WHAT [PATH]`: try one operation, print the answer.
 pub fn probe(args: &[String]) -> ExitCode {
     let answer = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -94,9 +102,17 @@ pub fn probe(args: &[String]) -> ExitCode {
         ["init"] => sys::secns_set(LSM_ATTR_UNSHARE_INIT, None)
             .and_then(|()| sys::secns_set(LSM_ATTR_UNSHARE_INIT, Some(SECNS_ABORT))),
         ["map-by-id"] => map_by_id(),
+        ["obj-get-at", dir, name] => obj_get_at(dir, name),
         ["signal", pid] => signal(pid),
+        ["link", from, to] => {
+            std::fs::hard_link(from, to).map_err(|e| e.raw_os_error().unwrap_or(0))
+        }
+        ["recv-fd", socket] => return crate::policy_files::receive_fds(socket),
         _ => {
-            eprintln!("usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID");
+            eprintln!(
+                "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
+                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME"
+            );
             return ExitCode::from(2);
         }
     };
@@ -120,6 +136,42 @@ fn settime() -> Result<(), i32> {
     // SAFETY: `now` is a valid timespec, read by the kernel.
     if unsafe { libc::clock_settime(libc::CLOCK_REALTIME, &now) } != 0 {
         return Err(sys::errno());
+    }
+    Ok(())
+}
+
+/// `BPF_OBJ_GET` of `name` relative to an `O_PATH` descriptor of `dir`
+/// (`BPF_F_PATH_FD`).
+fn obj_get_at(dir: &str, name: &str) -> Result<(), i32> {
+    const BPF_OBJ_GET: libc::c_long = 7;
+    const BPF_F_PATH_FD: u32 = 1 << 14;
+    let dir = std::ffi::CString::new(dir).map_err(|_| libc::EINVAL)?;
+    let name = std::ffi::CString::new(name).map_err(|_| libc::EINVAL)?;
+    // SAFETY: a NUL-terminated path.
+    let fd = unsafe { libc::open(dir.as_ptr(), libc::O_PATH | libc::O_DIRECTORY) };
+    if fd < 0 {
+        return Err(sys::errno());
+    }
+    // union bpf_attr for BPF_OBJ_GET: pathname, bpf_fd, file_flags, path_fd.
+    let mut attr = [0u32; 6];
+    let ptr = name.as_ptr() as u64;
+    attr[0] = ptr as u32;
+    attr[1] = (ptr >> 32) as u32;
+    attr[3] = BPF_F_PATH_FD;
+    attr[4] = fd as u32;
+    // SAFETY: bpf(2) reads the 24 bytes of `attr`, whose size it is given,
+    // and the NUL-terminated name it points to, alive across the call.
+    let rc = unsafe { libc::syscall(libc::SYS_bpf, BPF_OBJ_GET, attr.as_mut_ptr(), 24) };
+    let err = sys::errno();
+    // SAFETY: descriptors this function opened.
+    unsafe {
+        if rc >= 0 {
+            libc::close(rc as i32);
+        }
+        libc::close(fd);
+    }
+    if rc < 0 {
+        return Err(err);
     }
     Ok(())
 }
@@ -158,11 +210,11 @@ fn map_by_id() -> Result<(), i32> {
     Ok(())
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn sh(script: &str) -> Result<Output, String> {
+pub(crate) fn sh(script: &str) -> Result<Output, String> {
     Command::new("/bin/sh")
         .args(["-c", script])
         .output()
@@ -170,7 +222,7 @@ fn sh(script: &str) -> Result<Output, String> {
 }
 
 /// Runs `script` and returns its stdout, failing on a non-zero exit.
-fn sh_ok(script: &str) -> Result<String, String> {
+pub(crate) fn sh_ok(script: &str) -> Result<String, String> {
     let out = sh(script)?;
     let t = text(&out.stdout);
     check(out.status.success(), || {
@@ -188,25 +240,25 @@ fn policy(args: &str) -> Result<Output, String> {
 }
 
 /// What a probe printed, on its own line after `label `.
-fn answer<'a>(lines: &'a [String], label: &str) -> Result<&'a str, String> {
+pub(crate) fn answer<'a>(lines: &'a [String], label: &str) -> Result<&'a str, String> {
     lines
         .iter()
         .find_map(|l| l.strip_prefix(label)?.strip_prefix(' '))
         .ok_or_else(|| format!("no {label:?} line in {lines:?}"))
 }
 
-fn expect(lines: &[String], label: &str, want: &str) -> Outcome {
+pub(crate) fn expect(lines: &[String], label: &str, want: &str) -> Outcome {
     let got = answer(lines, label)?;
     check(got == want, || {
         format!("{label}: {got:?}, expected {want:?}")
     })
 }
 
-fn errno(e: i32) -> String {
+pub(crate) fn errno(e: i32) -> String {
     format!("errno {e}")
 }
 
-fn write_policy(name: &str, toml: &str) -> Result<String, String> {
+pub(crate) fn write_policy(name: &str, toml: &str) -> Result<String, String> {
     let path = format!("/tmp/policy-{name}.toml");
     std::fs::write(&path, toml).map_err(|e| format!("{path}: {e}"))?;
     Ok(path)
@@ -214,17 +266,17 @@ fn write_policy(name: &str, toml: &str) -> Result<String, String> {
 
 /// A `secns run` whose namespace got a policy in its setup and whose
 /// program ran `script`, then waits, holding the namespace, until released.
-struct Held {
+pub(crate) struct Held {
     child: Child,
     out: BufReader<ChildStdout>,
     fifo: String,
     /// What the program printed before it waited.
-    lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
 }
 
 impl Held {
     /// `script` prints `id ID` first (the namespace's id) for [`Held::id`].
-    fn start(name: &str, policy_toml: &str, script: &str) -> Result<Held, String> {
+    pub(crate) fn start(name: &str, policy_toml: &str, script: &str) -> Result<Held, String> {
         let file = write_policy(name, policy_toml)?;
         let fifo = format!("/tmp/policy-{name}.fifo");
         let _ = std::fs::remove_file(&fifo);
@@ -281,7 +333,7 @@ impl Held {
     }
 
     /// Lets the program end and waits for it.
-    fn release(mut self) -> Outcome {
+    pub(crate) fn release(mut self) -> Outcome {
         std::fs::OpenOptions::new()
             .write(true)
             .open(&self.fifo)
@@ -293,11 +345,11 @@ impl Held {
     }
 }
 
-fn back_to(base: u64) -> Outcome {
+pub(crate) fn back_to(base: u64) -> Outcome {
     sys::count_back_to(base, Duration::from_secs(5))
 }
 
-fn lines(t: &str) -> Vec<String> {
+pub(crate) fn lines(t: &str) -> Vec<String> {
     t.lines().map(str::to_string).collect()
 }
 
@@ -624,7 +676,17 @@ fn guarded() -> Outcome {
         let _ = std::fs::remove_file(&err);
         script += &format!("{command} >/dev/null 2>{err}; echo \"{label} $?\"; ");
     }
-    script += &format!("echo \"by-id $({PROBE} map-by-id)\"; echo \"settime $({PROBE} settime)\"");
+    script += &format!(
+        "echo \"by-id $({PROBE} map-by-id)\"; echo \"settime $({PROBE} settime)\"; \
+         echo \"opath $({PROBE} obj-get-at /sys/fs/bpf/secns-policy link-capable)\"; \
+         mkdir -p /tmp/guard-bind /tmp/guard-move; \
+         mount --bind /sys/fs/bpf/secns-policy /tmp/guard-bind 2>/dev/null; \
+         ls /tmp/guard-bind >/dev/null 2>&1 && echo \"bind-ls done\" || echo \"bind-ls refused\"; \
+         mv /sys/fs/bpf/secns-policy /sys/fs/bpf/moved 2>/dev/null && echo \"rename done\" || echo \"rename refused\"; \
+         umount -l /sys 2>/dev/null && echo \"umount-sys done\" || echo \"umount-sys refused\"; \
+         umount -l /sys/fs/bpf 2>/dev/null && echo \"umount-bpffs done\" || echo \"umount-bpffs refused\"; \
+         mount --move /sys/fs/bpf /tmp/guard-move 2>/dev/null && echo \"move done\" || echo \"move refused\""
+    );
     let held = Held::start(
         "guarded",
         "deny-capabilities = [\"CAP_SYS_TIME\"]\n",
@@ -644,7 +706,13 @@ fn guarded() -> Outcome {
             )
         })?;
     }
+    // The host unmounts the bind mount root made inside, if it was made.
+    let _ = sh("umount /tmp/guard-bind 2>/dev/null");
     expect(&l, "by-id", &errno(libc::EPERM))?;
+    expect(&l, "opath", &errno(libc::EACCES))?;
+    for label in ["bind-ls", "rename", "umount-sys", "umount-bpffs", "move"] {
+        expect(&l, label, "refused")?;
+    }
     // Everything is still there, and still enforced.
     expect(&l, "settime", &errno(libc::EPERM))?;
     for hook in HOOKS {
@@ -719,11 +787,12 @@ fn upgrade() -> Outcome {
         })?;
         attach_says(&format!("{NEXT} attach"), "upgraded")?;
         let after = links()?;
-        // Every link is the same link (replaced in place, BPF_LINK_UPDATE:
-        // no instant without the program), with a new program.
+        // Every link was replaced, by a new link with a new program (an
+        // LSM link cannot change its program: the new one is attached
+        // before the old one's pin is replaced).
         for (hook, (link, prog)) in &before {
             let now = after.get(hook);
-            check(now.is_some_and(|(l, p)| l == link && p != prog), || {
+            check(now.is_some_and(|(l, p)| l != link && p != prog), || {
                 format!("link-{hook}: before {:?}, after {now:?}", (link, prog))
             })?;
         }
@@ -745,9 +814,8 @@ fn upgrade() -> Outcome {
         let back = links()?;
         check(
             !back.contains_key("task_getsid")
-                && back
-                    .iter()
-                    .all(|(h, (l, _))| before.get(h).is_some_and(|(b, _)| b == l)),
+                && back.len() == before.len()
+                && back.keys().all(|h| before.contains_key(h)),
             || format!("after going back: {back:?}; before {before:?}"),
         )?;
         clock_refused(&file)
@@ -789,14 +857,17 @@ fn other_layout() -> Outcome {
     let err = text(&attach.stderr);
     check(
         attach.status.code() == Some(1)
-            && err.contains("keeps its rules in layout 3, this secns-policy in layout 2")
+            && err.contains(&format!(
+                "keeps its rules in layout {}, this secns-policy in layout {ABI}",
+                ABI + 1
+            ))
             && err.contains("detach --force"),
-        || format!("attach over layout 3: {}: {err:?}", attach.status),
+        || format!("attach over layout {}: {}: {err:?}", ABI + 1, attach.status),
     )?;
     let err = text(&show.stderr);
     check(
         show.status.code() == Some(1) && err.contains("is not one this secns-policy can read"),
-        || format!("show over layout 3: {}: {err:?}", show.status),
+        || format!("show over layout {}: {}: {err:?}", ABI + 1, show.status),
     )?;
     attach_says(&format!("{POLICY} attach"), "already attached")
 }
@@ -818,7 +889,7 @@ fn detach() -> Outcome {
             && err.contains("--force"),
         || format!("detach with rules: {}: {err:?}", refused.status),
     )?;
-    check(kept.len() == HOOKS.len() + 3, || {
+    check(kept.len() == HOOKS.len(), || {
         format!("links after the refused detach: {kept:?}")
     })?;
     check(

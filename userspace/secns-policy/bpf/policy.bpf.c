@@ -27,12 +27,20 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/errno.h>
+#include <linux/mount.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 #include "policy.h"
 
-struct cred;
+/*
+ * Defined, if empty, rather than declared: libbpf checks each kfunc's
+ * prototype against the kernel's, and takes a forward declaration for
+ * another kind of type than the kernel's struct.
+ */
+struct cred {
+} __attribute__((preserve_access_index));
 struct user_namespace;
 
 struct secns {
@@ -49,15 +57,55 @@ struct inode {
 	struct super_block *i_sb;
 } __attribute__((preserve_access_index));
 
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct inode *d_inode;
+	struct super_block *d_sb;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
 struct file {
-	struct inode *f_inode;
+	struct path f_path;
 } __attribute__((preserve_access_index));
 
 struct vfsmount {
 	struct super_block *mnt_sb;
 } __attribute__((preserve_access_index));
 
-struct task_struct;
+struct mount {
+	struct vfsmount mnt;
+	__u64 mnt_id_unique;
+} __attribute__((preserve_access_index));
+
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+} __attribute__((preserve_access_index));
+
+/* A flavor of struct bpf_map: the name is libbpf's too. */
+struct bpf_map___secns {
+	__u32 id;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct nsproxy *nsproxy;
+} __attribute__((preserve_access_index));
 struct kernel_siginfo;
 
 /* security/secns/bpf_kfuncs.c; U64_MAX where the namespace is not known. */
@@ -88,12 +136,42 @@ struct {
 	__type(value, struct secns_policy_ns);
 } namespaces SEC(".maps");
 
+/* The loader sizes both from maxns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct secns_policy_inode_key);
+	__type(value, __u32);
+} inodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 32768);
+	__type(key, struct secns_policy_name_key);
+	__type(value, __u32);
+} names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct secns_policy_engine);
 } engine SEC(".maps");
+
+/*
+ * guarded: what no task outside the initial namespace may touch, written
+ * when the engine is attached: the unique ids of the mount the engine is
+ * pinned in and of every mount above it (SECNS_POLICY_MOUNT), and the ids
+ * of the engine's maps (SECNS_POLICY_MAP).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct secns_policy_guarded);
+	__type(value, __u32);
+} guarded SEC(".maps");
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -102,19 +180,19 @@ char LICENSE[] SEC("license") = "GPL";
  * its own, else those of the ancestor it took them from when it was created.
  * At most three lookups, whatever the depth.
  */
-static __always_inline struct secns_policy *rules_of(__u64 id)
+static __always_inline struct secns_policy *rules_of(__u64 id, __u64 *from)
 {
 	struct secns_policy *p = bpf_map_lookup_elem(&policies, &id);
 	struct secns_policy_ns *seen;
-	__u64 from;
 
+	*from = id;
 	if (p)
 		return p;
 	seen = bpf_map_lookup_elem(&namespaces, &id);
 	if (!seen || !seen->rules)
 		return NULL;
-	from = seen->rules;
-	return bpf_map_lookup_elem(&policies, &from);
+	*from = seen->rules;
+	return bpf_map_lookup_elem(&policies, from);
 }
 
 /*
@@ -124,6 +202,89 @@ static __always_inline struct secns_policy *rules_of(__u64 id)
 static __always_inline __u64 current_ns(void)
 {
 	return bpf_secns_task_id(bpf_get_current_task_btf());
+}
+
+/* The inodes entry of @ino, in the files of @nk's namespace and device. */
+static __always_inline __u32 inode_flags(struct secns_policy_name_key *nk,
+					 __u64 ino)
+{
+	struct secns_policy_inode_key k = {
+		.rules = nk->rules,
+		.dev = nk->dev,
+		.ino = ino,
+	};
+	__u32 *flags = bpf_map_lookup_elem(&inodes, &k);
+
+	return flags ? *flags : 0;
+}
+
+/*
+ * Whether the rules of namespace @rules deny @d: from @d up to the root of
+ * its file system, an inode denied, or a name denied in its directory. The
+ * walk follows the file system's own tree, whatever mount or view @d was
+ * reached through. One lookup per level; the name is read only in a
+ * directory that has denied names.
+ */
+static __always_inline int denied(__u64 rules, struct dentry *d)
+{
+	struct secns_policy_name_key nk = {};
+	struct super_block *sb;
+	struct dentry *parent;
+	struct inode *inode;
+	__u32 flags, up;
+	int level;
+
+	if (!d)
+		return 0;
+	inode = d->d_inode;
+	sb = d->d_sb;
+	if (!inode || !sb)
+		return 0;
+	nk.rules = rules;
+	nk.dev = sb->s_dev;
+	flags = inode_flags(&nk, inode->i_ino);
+	for (level = 0; level < SECNS_POLICY_MAX_LEVELS; level++) {
+		if (flags & SECNS_POLICY_DENIED)
+			return 1;
+		parent = d->d_parent;
+		if (!parent || parent == d)
+			return 0;
+		inode = parent->d_inode;
+		if (!inode)
+			return 0;
+		nk.dir = inode->i_ino;
+		up = inode_flags(&nk, nk.dir);
+		if (up & SECNS_POLICY_NAMED) {
+			__builtin_memset(nk.name, 0, sizeof(nk.name));
+			if (bpf_probe_read_kernel_str(nk.name, sizeof(nk.name),
+						      d->d_name.name) > 0 &&
+			    bpf_map_lookup_elem(&names, &nk))
+				return 1;
+		}
+		d = parent;
+		flags = up;
+	}
+	return 0;
+}
+
+/*
+ * Whether the current task's rules deny @d: 0 or -EACCES, or -EACCES for a
+ * namespace the kfuncs do not know.
+ */
+static __always_inline int check_file(struct dentry *d)
+{
+	struct secns_policy *p;
+	__u64 id, from;
+
+	id = current_ns();
+	if (!id)
+		return 0;
+	if (id == SECNS_UNKNOWN)
+		return -EACCES;
+	p = rules_of(id, &from);
+	if (!p || !p->nr_files)
+		return 0;
+	return denied(from, d) ? -EACCES : 0;
 }
 
 /* Whether @dev is the file system the engine is pinned in. */
@@ -140,7 +301,7 @@ int BPF_PROG(secns_policy_capable, const struct cred *cred,
 	     struct user_namespace *ns, int cap, unsigned int opts, int ret)
 {
 	struct secns_policy *p;
-	__u64 id;
+	__u64 id, from;
 
 	if (ret || cap < 0 || cap > 63)
 		return ret;
@@ -149,7 +310,7 @@ int BPF_PROG(secns_policy_capable, const struct cred *cred,
 		return 0;
 	if (id == SECNS_UNKNOWN)
 		return -EPERM;
-	p = rules_of(id);
+	p = rules_of(id, &from);
 	if (p && (p->deny_caps & (1ULL << cap)))
 		return -EPERM;
 	return 0;
@@ -158,29 +319,28 @@ int BPF_PROG(secns_policy_capable, const struct cred *cred,
 SEC("lsm/file_open")
 int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 {
-	struct secns_policy *p;
-	struct inode *inode;
-	__u64 id, dev, ino;
-	__u32 j;
-
 	if (ret)
 		return ret;
-	id = current_ns();
-	if (!id)
-		return 0;
-	if (id == SECNS_UNKNOWN)
-		return -EACCES;
-	p = rules_of(id);
-	inode = file->f_inode;
-	if (!p || !inode)
-		return 0;
-	dev = inode->i_sb->s_dev;
-	ino = inode->i_ino;
-	for (j = 0; j < SECNS_POLICY_MAX_FILES && j < p->nr_files; j++) {
-		if (p->files[j].ino == ino && p->files[j].dev == dev)
-			return -EACCES;
-	}
-	return 0;
+	return check_file(file->f_path.dentry);
+}
+
+/* A denied file does not reach the namespace as a descriptor either ... */
+SEC("lsm/file_receive")
+int BPF_PROG(secns_policy_file_receive, struct file *file, int ret)
+{
+	if (ret)
+		return ret;
+	return check_file(file->f_path.dentry);
+}
+
+/* ... nor gets a new name there that its rules do not know. */
+SEC("lsm/inode_link")
+int BPF_PROG(secns_policy_inode_link, struct dentry *old_dentry,
+	     struct inode *dir, struct dentry *new_dentry, int ret)
+{
+	if (ret)
+		return ret;
+	return check_file(old_dentry);
 }
 
 /*
@@ -196,22 +356,28 @@ int BPF_PROG(secns_policy_task_kill, struct task_struct *p,
 {
 	struct task_struct *current = bpf_get_current_task_btf();
 	struct secns_policy *pol;
-	__u64 id, scope;
+	__u64 id, from, scope, on_behalf = 0;
 	__u32 depth;
 
 	if (ret)
 		return ret;
-	id = cred ? bpf_secns_cred_id(cred) : bpf_secns_task_id(current);
+	/*
+	 * @cred is NULL for a signal from the current task, but the verifier
+	 * takes a hook's pointer for non-NULL and may drop a test of it: read
+	 * the argument as a number instead.
+	 */
+	bpf_probe_read_kernel(&on_behalf, sizeof(on_behalf), &ctx[3]);
+	id = on_behalf ? bpf_secns_cred_id(cred) : bpf_secns_task_id(current);
 	if (!id)
 		return 0;
 	if (id == SECNS_UNKNOWN)
 		return -EPERM;
-	pol = rules_of(id);
+	pol = rules_of(id, &from);
 	if (!pol || !pol->signal_scope)
 		return 0;
 	depth = pol->signal_scope;
-	scope = cred ? bpf_secns_cred_ancestor_id(cred, depth) :
-		       bpf_secns_task_ancestor_id(current, depth);
+	scope = on_behalf ? bpf_secns_cred_ancestor_id(cred, depth) :
+			    bpf_secns_task_ancestor_id(current, depth);
 	if (scope == SECNS_UNKNOWN ||
 	    bpf_secns_task_ancestor_id(p, depth) != scope)
 		return -EPERM;
@@ -299,40 +465,127 @@ int BPF_PROG(secns_policy_unshare, const struct cred *cred,
 SEC("lsm/secns_free")
 int BPF_PROG(secns_policy_free, struct secns *ns)
 {
+	struct secns_policy_inode_key ik = {};
+	struct secns_policy_name_key nk = {};
+	struct secns_policy *p;
 	__u64 id = ns->id;
+	__u32 j;
 
 	bpf_map_delete_elem(&namespaces, &id);
+	p = bpf_map_lookup_elem(&policies, &id);
+	if (!p)
+		return 0;
+	ik.rules = id;
+	nk.rules = id;
+	for (j = 0; j < SECNS_POLICY_MAX_FILES && j < p->nr_files; j++) {
+		ik.dev = p->files[j].dev;
+		ik.ino = p->files[j].ino;
+		bpf_map_delete_elem(&inodes, &ik);
+		if (!p->files[j].dir)
+			continue;
+		ik.ino = p->files[j].dir;
+		bpf_map_delete_elem(&inodes, &ik);
+		nk.dev = p->files[j].dev;
+		nk.dir = p->files[j].dir;
+		__builtin_memcpy(nk.name, p->files[j].name, sizeof(nk.name));
+		bpf_map_delete_elem(&names, &nk);
+	}
 	bpf_map_delete_elem(&policies, &id);
 	return 0;
 }
 
-/* Only the initial namespace reaches the directory the engine is pinned in. */
+/* Whether @key is guarded. */
+static __always_inline int is_guarded(__u32 kind, __u64 id)
+{
+	struct secns_policy_guarded key = { .kind = kind, .id = id };
+
+	return bpf_map_lookup_elem(&guarded, &key) != NULL;
+}
+
+/*
+ * The unique id of @mnt (struct mount's, which never comes back): @mnt is
+ * the mnt member of a struct mount.
+ */
+static __always_inline __u64 mount_id(struct vfsmount *mnt)
+{
+	long delta = bpf_core_field_offset(struct mount, mnt_id_unique) -
+		     bpf_core_field_offset(struct mount, mnt);
+	__u64 id = 0;
+
+	if (!mnt)
+		return 0;
+	bpf_probe_read_kernel(&id, sizeof(id), (void *)mnt + delta);
+	return id;
+}
+
+/*
+ * Only the initial namespace reaches the BPF file system the engine is
+ * pinned in: a mount of its own, every inode of it, by any path, bind
+ * mount or O_PATH descriptor ...
+ */
 SEC("lsm/inode_permission")
 int BPF_PROG(secns_policy_inode_permission, struct inode *inode, int mask,
 	     int ret)
 {
-	struct secns_policy_engine *e;
-
 	if (ret)
 		return ret;
-	e = pinned_on(inode->i_sb->s_dev);
-	if (!e || inode->i_ino != e->pin_ino)
+	if (!pinned_on(inode->i_sb->s_dev))
 		return 0;
 	return current_ns() ? -EACCES : 0;
 }
 
-/* ... nor unmounts the BPF file system they are pinned in ... */
+/*
+ * ... unmounts it or any mount above it, which would free it with every
+ * pin (a lazy unmount of /sys, say) ...
+ */
 SEC("lsm/sb_umount")
 int BPF_PROG(secns_policy_sb_umount, struct vfsmount *mnt, int flags, int ret)
 {
-	if (ret)
+	if (ret || !current_ns())
 		return ret;
-	if (!pinned_on(mnt->mnt_sb->s_dev))
-		return 0;
-	return current_ns() ? -EPERM : 0;
+	if (pinned_on(mnt->mnt_sb->s_dev) ||
+	    is_guarded(SECNS_POLICY_MOUNT, mount_id(mnt)))
+		return -EPERM;
+	return 0;
 }
 
-/* ... nor takes a BPF program, map or link by its id. */
+/* ... moves one of those mounts elsewhere, to unmount it there ... */
+SEC("lsm/move_mount")
+int BPF_PROG(secns_policy_move_mount, const struct path *from_path,
+	     const struct path *to_path, int ret)
+{
+	struct vfsmount *mnt;
+
+	if (ret || !current_ns())
+		return ret;
+	mnt = from_path->mnt;
+	return mnt && is_guarded(SECNS_POLICY_MOUNT, mount_id(mnt)) ? -EPERM :
+								       0;
+}
+
+/*
+ * ... or with mount(2)'s MS_MOVE, whose source is a path name, in the
+ * engine's mount namespace: refused there altogether.
+ */
+SEC("lsm/sb_mount")
+int BPF_PROG(secns_policy_sb_mount, const char *dev_name,
+	     const struct path *path, const char *type, unsigned long flags,
+	     void *data, int ret)
+{
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct secns_policy_engine *e;
+	__u32 zero = 0;
+
+	if (ret || !(flags & MS_MOVE) || !current_ns())
+		return ret;
+	e = bpf_map_lookup_elem(&engine, &zero);
+	if (!e || !e->mnt_ns)
+		return 0;
+	return BPF_CORE_READ(current, nsproxy, mnt_ns, ns.inum) == e->mnt_ns ?
+		       -EPERM : 0;
+}
+
+/* ... nor takes a BPF program, map or link by its id ... */
 SEC("lsm/bpf")
 int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
 	     unsigned int size, _Bool kernel, int ret)
@@ -343,6 +596,16 @@ int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
 	    cmd != BPF_LINK_GET_FD_BY_ID)
 		return 0;
 	return current_ns() ? -EPERM : 0;
+}
+
+/* ... nor gets a descriptor of one of its maps, whichever way. */
+SEC("lsm/bpf_map")
+int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
+	     unsigned int fmode, int ret)
+{
+	if (ret || !current_ns())
+		return ret;
+	return is_guarded(SECNS_POLICY_MAP, map->id) ? -EPERM : 0;
 }
 
 #ifdef SECNS_POLICY_NEXT

@@ -13,24 +13,64 @@
  * policy file names at most 16 of its own).
  */
 #define SECNS_POLICY_MAX_FILES 32
+/* The longest name a denied file may have, with its NUL. */
+#define SECNS_POLICY_NAME_MAX 64
+/*
+ * How far up the file system a file_open looks for a denied directory:
+ * deeper components are not seen (a rule on a directory covers what is at
+ * most this many levels below it).
+ */
+#define SECNS_POLICY_MAX_LEVELS 64
 
 /*
  * The layout of the maps below. An engine attached by a secns-policy of
  * another layout cannot be upgraded in place: its rules would be misread.
  */
-#define SECNS_POLICY_ABI 2
+#define SECNS_POLICY_ABI 3
 
 /* struct secns_policy.flags */
 #define SECNS_POLICY_NO_NESTED 1	/* refuse task_secns_init below it */
 
+/*
+ * A denied file or directory, as the loader found it: the inode, and the
+ * name in its directory, on one file system. Both are denied: the inode
+ * wherever it is reached (hard links, bind mounts, other views), and
+ * whatever the name comes to name (a file replaced by rename(2)). A
+ * directory is denied with everything below it.
+ */
 struct secns_policy_file {
 	__u64 dev;	/* the kernel's dev_t of the file system (s_dev) */
 	__u64 ino;
+	__u64 dir;	/* the directory's inode; 0: no name (a mount's root) */
+	char name[SECNS_POLICY_NAME_MAX];	/* NUL-padded */
+};
+
+/*
+ * inodes: (namespace, file system, inode) -> SECNS_POLICY_DENIED and
+ * SECNS_POLICY_NAMED, the index of the files of the namespace's rules
+ * that file_open looks up, one lookup per level. The namespace is the one
+ * whose rules apply (its policies entry lists the files, so that
+ * secns_free deletes exactly these entries).
+ */
+struct secns_policy_inode_key {
+	__u64 rules;
+	__u64 dev;
+	__u64 ino;
+};
+#define SECNS_POLICY_DENIED 1	/* this inode, and what is below it */
+#define SECNS_POLICY_NAMED 2	/* a name in this directory is denied */
+
+/* names: (namespace, file system, directory, name) -> 1: denied names. */
+struct secns_policy_name_key {
+	__u64 rules;
+	__u64 dev;
+	__u64 dir;
+	char name[SECNS_POLICY_NAME_MAX];
 };
 
 /*
  * policies: namespace id -> the rules that apply in it, its own and its
- * ancestors' (536 bytes, one map update), for the namespaces that had
+ * ancestors' (2840 bytes, one map update), for the namespaces that had
  * rules loaded. A namespace without rules of its own takes those of its
  * nearest ancestor with rules (secns_policy_ns.rules).
  */
@@ -48,7 +88,7 @@ struct secns_policy {
 	__u32 signal_scope;
 	struct secns_policy_file files[SECNS_POLICY_MAX_FILES];
 };
-_Static_assert(sizeof(struct secns_policy) == 536, "src/rules.rs: POLICY_SIZE");
+_Static_assert(sizeof(struct secns_policy) == 2840, "src/rules.rs: POLICY_SIZE");
 
 /*
  * engine: one entry, written when the engine is attached or upgraded: the
@@ -61,8 +101,19 @@ struct secns_policy_engine {
 	__u32 abi;	/* SECNS_POLICY_ABI */
 	__u32 pad;
 	__u64 build;	/* a hash of the BPF object of the programs attached */
+	__u64 mnt_ns;	/* the inode number of the attacher's mount namespace */
 };
-_Static_assert(sizeof(struct secns_policy_engine) == 32, "src/rules.rs: ENGINE_SIZE");
+_Static_assert(sizeof(struct secns_policy_engine) == 40, "src/rules.rs: ENGINE_SIZE");
+
+/* guarded: a key is a kind and an id, the value 1. */
+#define SECNS_POLICY_MOUNT 1	/* a mount's unique id (mnt_id_unique) */
+#define SECNS_POLICY_MAP 2	/* a BPF map's id */
+
+struct secns_policy_guarded {
+	__u32 kind;
+	__u32 pad;
+	__u64 id;
+};
 
 /* struct secns_policy_ns.state */
 #define SECNS_POLICY_PENDING 0

@@ -10,7 +10,7 @@
 
 use crate::bpf;
 use crate::rules::{self, Rules, Seen, Stamp};
-use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, Object};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, Object};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
@@ -34,6 +34,12 @@ const OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/policy.bpf.o"));
 /// The maps, by their names in the object, and the size of their values.
 const POLICIES: &str = "policies";
 const NAMESPACES: &str = "namespaces";
+const INODES: &str = "inodes";
+const NAMES: &str = "names";
+const GUARDED: &str = "guarded";
+/// `SECNS_POLICY_MOUNT` and `SECNS_POLICY_MAP`, the kinds of `guarded`.
+const GUARDED_MOUNT: u32 = 1;
+const GUARDED_MAP: u32 = 2;
 const ENGINE: &str = "engine";
 const VALUE_SIZES: [(&str, usize); 3] = [
     (POLICIES, rules::POLICY_SIZE),
@@ -60,6 +66,17 @@ impl std::error::Error for Error {}
 impl From<bpf::Error> for Error {
     fn from(e: bpf::Error) -> Self {
         Error(e.to_string())
+    }
+}
+
+/// `what` failed with `e`, an error of libbpf; E2BIG is a full map.
+fn full(what: String) -> impl FnOnce(libbpf_rs::Error) -> Error {
+    move |e| {
+        if e.kind() == libbpf_rs::ErrorKind::TooBig {
+            Error(format!("{what}: {e}: the engine's maps are full"))
+        } else {
+            bpf_err(what)(e)
+        }
     }
 }
 
@@ -120,35 +137,123 @@ pub fn preflight() -> Result<()> {
     Ok(())
 }
 
-/// Mounts the BPF file system on /sys/fs/bpf unless it is there.
-fn mount_bpffs() -> Result<()> {
-    let path = c_path(Path::new(BPFFS))?;
+/// Whether `path` is a BPF file system.
+fn is_bpffs(path: &Path) -> Result<bool> {
+    let c = c_path(path)?;
     // SAFETY: an all-zero statfs is a valid value of a plain C struct.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `path` is a NUL-terminated string and `st` a statfs that
-    // lives across the call.
-    if unsafe { libc::statfs(path.as_ptr(), &mut st) } == 0 && st.f_type == BPF_FS_MAGIC {
-        return Ok(());
-    }
+    // SAFETY: `c` is a NUL-terminated string and `st` a statfs that lives
+    // across the call.
+    Ok(unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0 && st.f_type == BPF_FS_MAGIC)
+}
+
+/// Mounts a BPF file system of its own (a new instance) on `path`.
+fn mount_bpf(path: &Path, source: &std::ffi::CStr, data: Option<&std::ffi::CStr>) -> Result<()> {
+    let c = c_path(path)?;
     let fstype = c"bpf";
-    // SAFETY: all three strings are NUL-terminated and outlive the call; no
-    // mount data.
+    // SAFETY: the strings are NUL-terminated and outlive the call; the
+    // data, if any, is a NUL-terminated option string.
     let rc = unsafe {
         libc::mount(
+            source.as_ptr(),
+            c.as_ptr(),
             fstype.as_ptr(),
-            path.as_ptr(),
-            fstype.as_ptr(),
-            0,
-            std::ptr::null(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            data.map_or(std::ptr::null(), |d| d.as_ptr().cast()),
         )
     };
     if rc != 0 {
         return fail(format!(
-            "cannot mount the BPF file system on {BPFFS}: {}",
+            "cannot mount a BPF file system on {}: {}",
+            path.display(),
             std::io::Error::last_os_error()
         ));
     }
     Ok(())
+}
+
+/// Mounts the BPF file system on /sys/fs/bpf unless it is there.
+fn mount_bpffs() -> Result<()> {
+    if is_bpffs(Path::new(BPFFS))? {
+        return Ok(());
+    }
+    mount_bpf(Path::new(BPFFS), c"bpf", None)
+}
+
+/// Whether [`PIN_DIR`] is the engine's own BPF file system: a mount of its
+/// own, not a directory of /sys/fs/bpf.
+fn own_mount() -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &str| std::fs::metadata(p).map(|m| m.dev());
+    match (dev(PIN_DIR), dev(BPFFS)) {
+        (Ok(pins), Ok(parent)) => Ok(pins != parent && is_bpffs(Path::new(PIN_DIR))?),
+        (Err(e), _) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        (Err(e), _) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(unreachable(Path::new(PIN_DIR), e))
+        }
+        (Err(e), _) | (_, Err(e)) => fail(format!("cannot stat {PIN_DIR}: {e}")),
+    }
+}
+
+/// Makes [`PIN_DIR`] the engine's own BPF file system, readable by root
+/// only; the engine's programs keep every task outside the initial
+/// namespace out of all of it.
+fn make_own_mount() -> Result<()> {
+    if own_mount()? {
+        return Ok(());
+    }
+    match std::fs::read_dir(PIN_DIR) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return fail(format!(
+                    "{PIN_DIR} holds an engine of another version, pinned in /sys/fs/bpf \
+                     itself: `secns-policy detach --force` drops it with every rule"
+                ));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir(PIN_DIR)
+                .or_else(|e| fail(format!("cannot create {PIN_DIR}: {e}")))?;
+        }
+        Err(e) => return fail(format!("cannot read {PIN_DIR}: {e}")),
+    }
+    mount_bpf(Path::new(PIN_DIR), c"secns-policy", Some(c"mode=0700"))
+}
+
+/// The unique id of the mount `path` is on (`STATX_MNT_ID_UNIQUE`).
+fn unique_mount_id(path: &Path) -> Result<u64> {
+    const STATX_MNT_ID_UNIQUE: u32 = 0x4000;
+    let c = c_path(path)?;
+    // SAFETY: an all-zero statx is a valid value of a plain C struct.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `stx` a statx, both alive across
+    // the call.
+    let rc = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, STATX_MNT_ID_UNIQUE, &mut stx) };
+    if rc != 0 || stx.stx_mask & STATX_MNT_ID_UNIQUE == 0 {
+        return fail(format!(
+            "cannot read the unique mount id of {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(stx.stx_mnt_id)
+}
+
+/// The inode number of the caller's mount namespace.
+fn mount_namespace() -> Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/mnt")
+        .map(|m| m.ino())
+        .or_else(|e| fail(format!("cannot stat /proc/self/ns/mnt: {e}")))
+}
+
+/// `struct secns_policy_guarded`.
+fn guarded_key(kind: u32, id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16);
+    k.extend_from_slice(&kind.to_ne_bytes());
+    k.extend_from_slice(&0u32.to_ne_bytes());
+    k.extend_from_slice(&id.to_ne_bytes());
+    k
 }
 
 fn c_path(p: &Path) -> Result<std::ffi::CString> {
@@ -274,8 +379,9 @@ pub enum Attach {
 ///
 /// Idempotent: an engine attached from the same object is left as it is.
 /// An engine attached by another version keeps its maps, and with them
-/// every rule; its programs are replaced in place (`BPF_LINK_UPDATE`), so
-/// that no hook is ever left without them. An engine whose maps have
+/// every rule; its programs are replaced hook by hook, the new one attached
+/// before the old one is detached, so that no hook is ever left without
+/// them. An engine whose maps have
 /// another layout is refused: it must be detached first.
 pub fn attach() -> Result<Attach> {
     check_built()?;
@@ -342,7 +448,7 @@ fn attach_locked() -> Result<Attach> {
         }
         Some(Some(stamp))
             if stamp.build == build
-                && [POLICIES, NAMESPACES, ENGINE]
+                && [POLICIES, NAMESPACES, INODES, NAMES, GUARDED, ENGINE]
                     .iter()
                     .all(|m| pin_path(m).exists())
                 && hooks.iter().all(|h| pin_path(&link_name(h)).exists()) =>
@@ -368,13 +474,19 @@ fn attach_locked() -> Result<Attach> {
             // pinned maps (libbpf takes their definition from them).
             map.reuse_pinned_map(&pin)
                 .map_err(bpf_err(format!("cannot reuse {}", pin.display())))?;
-        } else if name == POLICIES || name == NAMESPACES {
-            map.set_max_entries(entries)
+        } else if let Some(n) = [(POLICIES, 1), (NAMESPACES, 1), (INODES, 16), (NAMES, 8)]
+            .iter()
+            .find_map(|(m, per_ns)| (*m == name).then_some(per_ns))
+        {
+            // inodes and names: room for 16 and 8 per namespace (32 and
+            // 64 for one namespace with the most files).
+            let max = entries.saturating_mul(*n).min(1 << 20);
+            map.set_max_entries(max)
                 .map_err(bpf_err(format!("cannot size the map {name}")))?;
         }
     }
     let mut obj = bpf::load(open, "secns-policy")?;
-    std::fs::create_dir_all(PIN_DIR).or_else(|e| fail(format!("cannot create {PIN_DIR}: {e}")))?;
+    make_own_mount()?;
     let done = install(&mut obj, &hooks, build);
     match (done, before) {
         (Ok(()), None) => Ok(Attach::Attached),
@@ -390,9 +502,8 @@ fn attach_locked() -> Result<Attach> {
 }
 
 /// Pins the loaded object's maps where they are not pinned yet, attaches
-/// its programs (replacing those of the pinned links, attaching and pinning
-/// the others), detaches the links of hooks it has no program for, and
-/// stamps the engine.
+/// its programs (replacing the pinned links, pinning the others), detaches
+/// the links of hooks it has no program for, and stamps the engine.
 fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
     // From here on, only the initial namespace reaches the directory.
     let dir = rules::file_id(Path::new(PIN_DIR))?;
@@ -410,12 +521,26 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
         };
         let pin = pin_path(&link_name(hook));
         if pin.exists() {
-            let mut link =
-                Link::open(&pin).map_err(bpf_err(format!("cannot open {}", pin.display())))?;
-            link.update_prog(&prog).map_err(bpf_err(format!(
-                "cannot replace the program of {}",
-                pin.display()
-            )))?;
+            // An LSM link cannot change its program (BPF_LINK_UPDATE is
+            // EINVAL for tracing links): the new program is attached next
+            // to the old one, and its pin replaces the old one's with
+            // rename(2), which detaches the old program. Some program of
+            // the engine is on the hook at every instant.
+            let mut link = prog
+                .attach_lsm()
+                .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
+            // (bpffs reserves names with a dot.)
+            let new = pin_path(&format!("new-{}", link_name(hook)));
+            let _ = std::fs::remove_file(&new);
+            link.pin(&new)
+                .map_err(bpf_err(format!("cannot pin {}", new.display())))?;
+            std::fs::rename(&new, &pin).or_else(|e| {
+                fail(format!(
+                    "cannot replace {} with {}: {e}",
+                    pin.display(),
+                    new.display()
+                ))
+            })?;
         } else {
             let mut link = prog
                 .attach_lsm()
@@ -431,10 +556,12 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
                 .or_else(|e| fail(format!("cannot remove {}: {e}", pin.display())))?;
         }
     }
+    guard(obj)?;
     let stamp = Stamp {
         dir,
         abi: rules::ABI,
         build,
+        mnt_ns: mount_namespace()?,
     };
     let Some(engine) = obj.maps().find(|m| m.name() == ENGINE) else {
         return fail("the BPF object has no engine map");
@@ -444,9 +571,43 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
         .map_err(bpf_err("cannot write the engine's stamp"))
 }
 
+/// Writes what the engine guards: the unique ids of the mount it is pinned
+/// in and of every mount above it (unmounting any of them would free the
+/// engine's file system with every pin), and the ids of its maps.
+fn guard(obj: &Object) -> Result<()> {
+    let Some(guarded) = obj.maps().find(|m| m.name() == GUARDED) else {
+        return fail("the BPF object has no guarded map");
+    };
+    let mut keys = Vec::new();
+    for dir in Path::new(PIN_DIR).ancestors() {
+        let key = guarded_key(GUARDED_MOUNT, unique_mount_id(dir)?);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    for map in obj.maps() {
+        let id = map
+            .info()
+            .map_err(bpf_err(format!(
+                "cannot read the id of the map {:?}",
+                map.name()
+            )))?
+            .info
+            .id;
+        keys.push(guarded_key(GUARDED_MAP, id.into()));
+    }
+    for key in keys {
+        guarded
+            .update(&key, &1u32.to_ne_bytes(), MapFlags::ANY)
+            .map_err(bpf_err("cannot write the map of guarded objects"))?;
+    }
+    Ok(())
+}
+
 /// Removes the pins (the programs detach when their links' last reference
 /// goes, the maps are freed with their last user).
 fn remove_pins() -> Result<()> {
+    let mounted = own_mount()?;
     let dir = match std::fs::read_dir(PIN_DIR) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -458,6 +619,16 @@ fn remove_pins() -> Result<()> {
             .path();
         std::fs::remove_file(&path)
             .or_else(|e| fail(format!("cannot remove {}: {e}", path.display())))?;
+    }
+    if mounted {
+        let c = c_path(Path::new(PIN_DIR))?;
+        // SAFETY: a NUL-terminated path; nothing else is involved.
+        if unsafe { libc::umount2(c.as_ptr(), 0) } != 0 {
+            return fail(format!(
+                "cannot unmount {PIN_DIR}: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
     }
     std::fs::remove_dir(PIN_DIR).or_else(|e| fail(format!("cannot remove {PIN_DIR}: {e}")))
 }
@@ -496,6 +667,8 @@ pub fn detach(force: bool) -> Result<Detach> {
 pub struct Engine {
     policies: MapHandle,
     namespaces: MapHandle,
+    inodes: MapHandle,
+    names: MapHandle,
     stamp: Stamp,
     _lock: Lock,
 }
@@ -525,6 +698,8 @@ impl Engine {
         Ok(Engine {
             policies: open_pinned(POLICIES)?,
             namespaces: open_pinned(NAMESPACES)?,
+            inodes: open_pinned(INODES)?,
+            names: open_pinned(NAMES)?,
             stamp,
             _lock: lock,
         })
@@ -614,22 +789,23 @@ impl Engine {
                 }
             },
         };
-        self.policies
-            .update(&rules::id_bytes(ns), &all.encode(), MapFlags::ANY)
-            .map_err(|e| {
-                if e.kind() == libbpf_rs::ErrorKind::TooBig {
-                    Error(format!("{e}: the engine's map of rules is full"))
-                } else {
-                    bpf_err(format!("cannot write the rules of namespace {ns}"))(e)
-                }
-            })?;
+        if let Some(old) = self.rules(ns)? {
+            self.unindex(ns, &old);
+        }
+        let written = self.index(ns, &all).and_then(|()| {
+            self.policies
+                .update(&rules::id_bytes(ns), &all.encode(), MapFlags::ANY)
+                .map_err(full(format!("cannot write the rules of namespace {ns}")))
+        });
+        if let Err(e) = written {
+            self.drop_rules(ns, &all);
+            return Err(e);
+        }
         // secns_free drops the namespace from `namespaces` before its rules:
         // if it ran since the check, the rules may have come after it.
         match self.seen(ns)? {
             None => {
-                self.policies
-                    .delete(&rules::id_bytes(ns))
-                    .map_err(bpf_err(format!("cannot drop the rules of namespace {ns}")))?;
+                self.drop_rules(ns, &all);
                 fail(format!(
                     "namespace {ns} went away while its rules were being loaded"
                 ))
@@ -640,6 +816,56 @@ impl Engine {
             )),
             Some(_) => Ok(()),
         }
+    }
+
+    /// Writes the entries of `inodes` and `names` that file_open looks up
+    /// for the files of `rules`, which apply in namespace `ns`.
+    fn index(&self, ns: u64, rules: &Rules) -> Result<()> {
+        for f in &rules.files {
+            let (object, dir) = f.inode_keys(ns);
+            self.mark(&object, rules::DENIED)?;
+            if let (Some(dir), Some(name)) = (dir, f.name_key(ns)) {
+                self.mark(&dir, rules::NAMED)?;
+                self.names
+                    .update(&name, &1u32.to_ne_bytes(), MapFlags::ANY)
+                    .map_err(full(format!("cannot deny the name of namespace {ns}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `flag` to the `inodes` entry `key`.
+    fn mark(&self, key: &[u8], flag: u32) -> Result<()> {
+        let had = self
+            .inodes
+            .lookup(key, MapFlags::ANY)
+            .map_err(bpf_err("cannot read the map of denied inodes"))?
+            .and_then(|v| v.try_into().ok().map(u32::from_ne_bytes))
+            .unwrap_or(0);
+        self.inodes
+            .update(key, &(had | flag).to_ne_bytes(), MapFlags::ANY)
+            .map_err(full("cannot write the map of denied inodes".to_string()))
+    }
+
+    /// Removes what [`Engine::index`] wrote (what is not there is skipped:
+    /// files may share a directory).
+    fn unindex(&self, ns: u64, rules: &Rules) {
+        for f in &rules.files {
+            let (object, dir) = f.inode_keys(ns);
+            let _ = self.inodes.delete(&object);
+            if let Some(dir) = dir {
+                let _ = self.inodes.delete(&dir);
+            }
+            if let Some(name) = f.name_key(ns) {
+                let _ = self.names.delete(&name);
+            }
+        }
+    }
+
+    /// Removes namespace `ns`'s rules and their entries, as secns_free does.
+    fn drop_rules(&self, ns: u64, rules: &Rules) {
+        self.unindex(ns, rules);
+        let _ = self.policies.delete(&rules::id_bytes(ns));
     }
 
     /// Everything the maps hold, by namespace.

@@ -1,13 +1,15 @@
 //! secns-policy: rules per security namespace, enforced by BPF LSM programs.
 //!
 //! The first consumer of security namespaces outside the secns LSM itself.
-//! Its BPF programs (`bpf/policy.bpf.c`) attach to the `capable`,
-//! `file_open`, `task_secns_init`, `task_secns_unshare` and `secns_free`
-//! hooks (and guard the engine on `inode_permission`, `sb_umount` and
-//! `bpf`) and keep each namespace's rules in BPF maps keyed by its id; the
-//! rules of a namespace apply to it and to its descendants, resolved when
-//! they are loaded, so that each hook does a fixed number of lookups. A
-//! runtime loads them while the namespace is pending, in one line:
+//! Its BPF programs (`bpf/policy.bpf.c`) keep each namespace's rules in BPF
+//! maps keyed by its id and enforce them on the `capable`, `file_open`,
+//! `file_receive`, `inode_link` and `task_kill` hooks; `task_secns_init`,
+//! `task_secns_unshare` and `secns_free` follow the namespaces; and
+//! `inode_permission`, `sb_umount`, `move_mount`, `sb_mount`, `bpf` and
+//! `bpf_map` guard the engine itself. The rules of a namespace apply to it
+//! and to its descendants, resolved when they are loaded, so that a hook's
+//! lookups do not grow with the namespace's depth. A runtime loads them
+//! while the namespace is pending, in one line:
 //!
 //! ```text
 //! secns run --setup 'secns-policy load --ns "$SECNS_PENDING_ID" policy.toml' -- PROGRAM

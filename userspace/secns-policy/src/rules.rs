@@ -6,11 +6,9 @@
 //! # Capabilities refused to every task of the namespace and of its
 //! # descendants, root included (names as in capabilities(7)).
 //! deny-capabilities = ["CAP_SYS_TIME", "CAP_NET_RAW"]
-//! # Files no task there may open, resolved to device and inode when the
-//! # policy is loaded, in the loader's mount namespace (at most 16, and 32
-//! # with those of the ancestors; a file replaced by another, as rename(2)
-//! # does, is not the refused one).
-//! deny-open = ["/etc/shadow"]
+//! # Files no task there may open, and directories with everything below
+//! # them (at most 16, and 32 with those of the ancestors).
+//! deny-open = ["/etc/shadow", "/root"]
 //! # Whether tasks there may create nested security namespaces, and the
 //! # errno LSM_ATTR_UNSHARE_INIT returns when they may not.
 //! nested = false
@@ -19,6 +17,33 @@
 //! # signal to a task outside it, signal 0 included, fails with EPERM).
 //! scope = ["signal"]
 //! ```
+//!
+//! # What `deny-open` means
+//!
+//! A path is resolved when the policy is loaded, in the loader's view
+//! (symbolic links followed), to two things on one file system, and both
+//! are refused:
+//!
+//! - **the inode**, wherever it is reached: through a hard link, a bind
+//!   mount, `/proc/self/root`, or another mount namespace's view of the same
+//!   file system;
+//! - **its name in its directory** (the directory's inode and the name),
+//!   whatever the name comes to name: a file the host replaces by
+//!   `rename(2)`, as `passwd(1)`, editors and package managers do, is still
+//!   refused.
+//!
+//! A directory refuses everything below it (`file_open` walks up the file
+//! system's own tree, at most 64 levels). The same inode number on another
+//! file system is another file. Through overlayfs, a path in the merged
+//! view names the merged file, before and after copy-up (its lower and
+//! upper files, reached through their own paths, are other files). The
+//! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
+//! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace.
+//!
+//! Not covered: descriptors a task held before it entered the namespace;
+//! names longer than 63 bytes (refused at load); an inode number reused
+//! after the denied file was deleted for good makes the new file refused
+//! (it fails closed).
 //!
 //! The layouts below mirror `bpf/policy.h`, which the BPF programs use.
 
@@ -31,22 +56,30 @@ use std::path::{Path, PathBuf};
 pub const MAX_DEPTH: u32 = 32;
 /// The files a policy file may refuse to open.
 pub const MAX_OWN_FILES: usize = 16;
+/// `SECNS_POLICY_NAME_MAX`: a denied name's bytes, with the NUL.
+pub const NAME_MAX: usize = 64;
+/// The size of `struct secns_policy_file`.
+const FILE_SIZE: usize = 24 + NAME_MAX;
+/// `SECNS_POLICY_DENIED` and `SECNS_POLICY_NAMED`, the flags of `inodes`.
+pub const DENIED: u32 = 1;
+/// See [`DENIED`].
+pub const NAMED: u32 = 2;
 /// The files a namespace refuses to open, its own and its ancestors'
 /// (`SECNS_POLICY_MAX_FILES`).
 pub const MAX_FILES: usize = 32;
 /// `SECNS_POLICY_ABI`: the layout of the maps.
-pub const ABI: u32 = 2;
+pub const ABI: u32 = 3;
 /// `SECNS_POLICY_NO_NESTED`: refuse nested namespaces.
 const NO_NESTED: u32 = 1;
 /// `SECNS_POLICY_ENTERED`: a task has entered the namespace.
 const ENTERED: u32 = 1;
 
 /// The size of `struct secns_policy`.
-pub const POLICY_SIZE: usize = 24 + 16 * MAX_FILES;
+pub const POLICY_SIZE: usize = 24 + FILE_SIZE * MAX_FILES;
 /// The size of `struct secns_policy_ns`.
 pub const NS_SIZE: usize = 24;
 /// The size of `struct secns_policy_engine`.
-pub const ENGINE_SIZE: usize = 32;
+pub const ENGINE_SIZE: usize = 40;
 
 /// The capabilities by number (`include/uapi/linux/capability.h`).
 const CAPABILITIES: [&str; 41] = [
@@ -143,13 +176,122 @@ pub struct FileId {
     pub ino: u64,
 }
 
+/// A denied file or directory (`struct secns_policy_file`): its inode, and
+/// its name in its directory on the same file system. Both are denied: the
+/// inode wherever it is reached, and what the name comes to name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeniedFile {
+    /// The kernel's `s_dev` of the file system.
+    pub dev: u64,
+    /// The inode number.
+    pub ino: u64,
+    /// Its directory's inode number; 0 when it has no name there (the root
+    /// of a mount).
+    pub dir: u64,
+    /// Its name in that directory.
+    #[serde(serialize_with = "lossy")]
+    pub name: Vec<u8>,
+}
+
+fn lossy<S: serde::Serializer>(name: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(name))
+}
+
+impl DeniedFile {
+    /// What `path` names now: the file it resolves to (symbolic links
+    /// followed), and its name in its directory.
+    pub fn resolve(path: &Path) -> Result<DeniedFile, PolicyError> {
+        let real =
+            std::fs::canonicalize(path).or_else(|e| err(format!("{}: {e}", path.display())))?;
+        let id = file_id(&real)?;
+        let mut file = DeniedFile {
+            dev: id.dev,
+            ino: id.ino,
+            dir: 0,
+            name: Vec::new(),
+        };
+        if let (Some(parent), Some(name)) = (real.parent(), real.file_name()) {
+            let up = file_id(parent)?;
+            // A mount point is named in another file system: its inode is
+            // what is denied.
+            if up.dev == id.dev {
+                use std::os::unix::ffi::OsStrExt;
+                if name.len() >= NAME_MAX {
+                    return err(format!(
+                        "{}: a name of {} bytes; a denied name has at most {}",
+                        path.display(),
+                        name.len(),
+                        NAME_MAX - 1
+                    ));
+                }
+                file.dir = up.ino;
+                file.name = name.as_bytes().to_vec();
+            }
+        }
+        Ok(file)
+    }
+
+    fn encode(&self, v: &mut Vec<u8>) {
+        v.extend_from_slice(&self.dev.to_ne_bytes());
+        v.extend_from_slice(&self.ino.to_ne_bytes());
+        v.extend_from_slice(&self.dir.to_ne_bytes());
+        v.extend_from_slice(&name_bytes(&self.name));
+    }
+
+    fn decode(b: &[u8]) -> Option<DeniedFile> {
+        let name = b.get(24..FILE_SIZE)?;
+        let len = name.iter().position(|c| *c == 0).unwrap_or(name.len());
+        Some(DeniedFile {
+            dev: u64_at(b, 0)?,
+            ino: u64_at(b, 8)?,
+            dir: u64_at(b, 16)?,
+            name: name.get(..len)?.to_vec(),
+        })
+    }
+
+    /// Its key in `inodes` (`struct secns_policy_inode_key`) for the rules
+    /// of namespace `rules`, and that of its directory, if it is named.
+    pub fn inode_keys(&self, rules: u64) -> (Vec<u8>, Option<Vec<u8>>) {
+        let key = |ino: u64| {
+            let mut k = Vec::with_capacity(24);
+            k.extend_from_slice(&rules.to_ne_bytes());
+            k.extend_from_slice(&self.dev.to_ne_bytes());
+            k.extend_from_slice(&ino.to_ne_bytes());
+            k
+        };
+        (key(self.ino), (self.dir != 0).then(|| key(self.dir)))
+    }
+
+    /// Its key in `names` (`struct secns_policy_name_key`), if it is named.
+    pub fn name_key(&self, rules: u64) -> Option<Vec<u8>> {
+        if self.dir == 0 {
+            return None;
+        }
+        let mut k = Vec::with_capacity(24 + NAME_MAX);
+        k.extend_from_slice(&rules.to_ne_bytes());
+        k.extend_from_slice(&self.dev.to_ne_bytes());
+        k.extend_from_slice(&self.dir.to_ne_bytes());
+        k.extend_from_slice(&name_bytes(&self.name));
+        Some(k)
+    }
+}
+
+/// A name, NUL-padded to [`NAME_MAX`] bytes.
+fn name_bytes(name: &[u8]) -> [u8; NAME_MAX] {
+    let mut b = [0; NAME_MAX];
+    for (d, s) in b.iter_mut().zip(name.iter().take(NAME_MAX - 1)) {
+        *d = *s;
+    }
+    b
+}
+
 /// The rules of one namespace, as the BPF programs read them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
     /// Bit n refuses capability n.
     pub deny_caps: u64,
     /// Files that may not be opened.
-    pub files: Vec<FileId>,
+    pub files: Vec<DeniedFile>,
     /// Nested namespaces are refused.
     pub no_nested: bool,
     /// Their errno (positive).
@@ -299,9 +441,9 @@ impl PolicyFile {
             rules.deny_caps |= 1 << n;
         }
         for path in &self.deny_open {
-            let id = file_id(path).or_else(|e| err(format!("deny-open: {e}")))?;
-            if !rules.files.contains(&id) {
-                rules.files.push(id);
+            let file = DeniedFile::resolve(path).or_else(|e| err(format!("deny-open: {e}")))?;
+            if !rules.files.contains(&file) {
+                rules.files.push(file);
             }
         }
         if rules.files.len() > MAX_OWN_FILES {
@@ -358,14 +500,14 @@ impl Rules {
         let n = u32::try_from(self.files.len().min(MAX_FILES)).unwrap_or(0);
         v.extend_from_slice(&n.to_ne_bytes());
         v.extend_from_slice(&self.signal_scope.to_ne_bytes());
+        let blank = DeniedFile {
+            dev: 0,
+            ino: 0,
+            dir: 0,
+            name: Vec::new(),
+        };
         for i in 0..MAX_FILES {
-            let f = self
-                .files
-                .get(i)
-                .copied()
-                .unwrap_or(FileId { dev: 0, ino: 0 });
-            v.extend_from_slice(&f.dev.to_ne_bytes());
-            v.extend_from_slice(&f.ino.to_ne_bytes());
+            self.files.get(i).unwrap_or(&blank).encode(&mut v);
         }
         v
     }
@@ -378,12 +520,7 @@ impl Rules {
         let flags = u32_at(b, 8)?;
         let nr = usize::try_from(u32_at(b, 16)?).ok()?.min(MAX_FILES);
         let files = (0..nr)
-            .map(|i| {
-                Some(FileId {
-                    dev: u64_at(b, 24 + 16 * i)?,
-                    ino: u64_at(b, 32 + 16 * i)?,
-                })
-            })
+            .map(|i| DeniedFile::decode(b.get(24 + FILE_SIZE * i..24 + FILE_SIZE * (i + 1))?))
             .collect::<Option<Vec<_>>>()?;
         Some(Rules {
             deny_caps: u64_at(b, 0)?,
@@ -409,7 +546,7 @@ impl Rules {
         all.deny_caps |= inherited.deny_caps;
         for f in &inherited.files {
             if !all.files.contains(f) {
-                all.files.push(*f);
+                all.files.push(f.clone());
             }
         }
         if all.files.len() > MAX_FILES {
@@ -444,6 +581,8 @@ pub struct Stamp {
     pub abi: u32,
     /// A hash of the BPF object whose programs are attached.
     pub build: u64,
+    /// The inode number of the mount namespace that attached it.
+    pub mnt_ns: u64,
 }
 
 impl Stamp {
@@ -455,6 +594,7 @@ impl Stamp {
         v.extend_from_slice(&self.abi.to_ne_bytes());
         v.extend_from_slice(&0u32.to_ne_bytes());
         v.extend_from_slice(&self.build.to_ne_bytes());
+        v.extend_from_slice(&self.mnt_ns.to_ne_bytes());
         v
     }
 
@@ -471,6 +611,7 @@ impl Stamp {
             },
             abi: u32_at(b, 16)?,
             build: u64_at(b, 24)?,
+            mnt_ns: u64_at(b, 32)?,
         })
     }
 }
@@ -550,7 +691,9 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         assert_eq!(rules.deny_caps, (1 << 25) | (1 << 13));
+        // "/" is named nowhere: its inode is what is denied.
         assert_eq!(rules.files.len(), 1);
+        assert_eq!((rules.files[0].dir, rules.files[0].name.len()), (0, 0));
         assert!(rules.no_nested);
         assert_eq!(rules.nested_errno, libc::EACCES);
         assert_eq!(rules.signal_scope, SIGNAL_HERE);
@@ -592,11 +735,12 @@ mod tests {
     #[test]
     fn layouts_match_policy_h() {
         assert_eq!(Rules::default().encode().len(), POLICY_SIZE);
-        assert_eq!(POLICY_SIZE, 536);
+        assert_eq!(POLICY_SIZE, 2840);
         let stamp = Stamp {
             dir: FileId { dev: 1, ino: 2 },
             abi: ABI,
             build: 7,
+            mnt_ns: 4026531841,
         };
         assert_eq!(stamp.encode().len(), ENGINE_SIZE);
         assert_eq!(Stamp::decode(&stamp.encode()), Some(stamp));
@@ -620,7 +764,12 @@ mod tests {
 
     #[test]
     fn inherited_rules_are_added_and_the_nearer_errno_wins() {
-        let f = |ino| FileId { dev: 9, ino };
+        let f = |ino| DeniedFile {
+            dev: 9,
+            ino,
+            dir: 2,
+            name: format!("f{ino}").into_bytes(),
+        };
         let parent = Rules {
             deny_caps: 1 << 25,
             files: vec![f(1), f(2)],
@@ -670,6 +819,42 @@ mod tests {
         };
         let e = many.with_inherited(2, &full).map_err(|e| e.to_string());
         assert!(matches!(&e, Err(m) if m.contains("33 files")), "{e:?}");
+    }
+
+    #[test]
+    fn a_denied_file_is_its_inode_and_its_name() {
+        let dir = std::env::temp_dir().join(format!("secns-policy-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("secret");
+        let _ = std::fs::write(&file, "x");
+        let link = dir.join("link");
+        let _ = std::fs::remove_file(&link);
+        let _ = std::os::unix::fs::symlink(&file, &link);
+        let got = DeniedFile::resolve(&link).map_err(|e| e.to_string());
+        let meta = |p: &Path| std::fs::metadata(p).map(|m| m.ino()).unwrap_or(0);
+        let (ino, dir_ino) = (meta(&file), meta(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        // The link is followed: the file and its own name are denied.
+        let Ok(f) = got else { panic!("{got:?}") };
+        assert_eq!((f.ino, f.dir, &f.name[..]), (ino, dir_ino, &b"secret"[..]));
+        let keys = f.inode_keys(7);
+        assert_eq!(keys.0.len(), 24);
+        assert_eq!(
+            keys.1.as_ref().map(|k| k[16..].to_vec()),
+            Some(dir_ino.to_ne_bytes().to_vec())
+        );
+        let name = f.name_key(7).unwrap_or_default();
+        assert_eq!(name.len(), 24 + NAME_MAX);
+        assert_eq!(&name[24..30], b"secret");
+        assert!(name[30..].iter().all(|b| *b == 0));
+        let long = std::env::temp_dir().join("n".repeat(NAME_MAX));
+        let _ = std::fs::write(&long, "x");
+        let e = DeniedFile::resolve(&long).map_err(|e| e.to_string());
+        let _ = std::fs::remove_file(&long);
+        assert!(
+            matches!(&e, Err(m) if m.contains("a name of 64 bytes; a denied name has at most 63")),
+            "{e:?}"
+        );
     }
 
     #[test]

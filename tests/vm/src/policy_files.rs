@@ -1,0 +1,398 @@
+//! secns-policy's `deny-open` rules as an attacker inside the namespace and
+//! an operator on the host meet them: a rule names a file (or a directory
+//! and everything below it) by its inode and by its name in its directory,
+//! and keeps meaning what was written when the host replaces the file by
+//! rename, through hard links, bind mounts, `/proc/self/root`, another mount
+//! namespace's view and overlayfs, never for another file system's inode of
+//! the same number, and for descriptors received with `SCM_RIGHTS`.
+//!
+//! Each case holds a namespace with the rule, changes things on the host
+//! while it lives, and probes inside it with `secns join` (the probe prints
+//! `ok` or `errno N`).
+
+use crate::policy::{answer, errno, sh_ok, Held, PROBE};
+use crate::sys::{self, count};
+use crate::tap::{check, Outcome, Test};
+use std::io::{IoSliceMut, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixListener;
+use std::process::ExitCode;
+use std::time::Duration;
+
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "deny-open: a file the host replaces by rename after loading is still refused",
+        run: replaced_by_rename,
+    },
+    Test {
+        name: "deny-open: a directory refuses what is below it, through a bind mount, /proc/self/root, another mount namespace, and after the host replaces it",
+        run: a_whole_tree,
+    },
+    Test {
+        name: "deny-open: a hard link made before loading is refused; making one inside is refused",
+        run: hard_links,
+    },
+    Test {
+        name: "deny-open: a rule through overlayfs's merged view holds there, also after copy-up",
+        run: overlay,
+    },
+    Test {
+        name: "deny-open: the same inode number on another file system is not refused",
+        run: same_inode_number,
+    },
+    Test {
+        name: "deny-open: a refused file sent with SCM_RIGHTS is not installed (MSG_CTRUNC)",
+        run: scm_rights,
+    },
+];
+
+const EACCES: i32 = libc::EACCES;
+
+/// A namespace held with `toml` as its rules; its shell's pid.
+fn hold(name: &str, toml: &str) -> Result<(Held, u32), String> {
+    let held = Held::start(name, toml, "echo \"pid $$\"")?;
+    let pid =
+        answer(&held.lines, "pid").and_then(|p| p.parse().map_err(|e| format!("pid {p:?}: {e}")));
+    match pid {
+        Ok(pid) => Ok((held, pid)),
+        Err(e) => {
+            held.release()?;
+            Err(e)
+        }
+    }
+}
+
+/// `command` run in the held namespace of `pid`, joined with `secns join`:
+/// its stdout.
+fn inside(pid: u32, command: &str) -> Result<String, String> {
+    sh_ok(&format!("secns join --pid {pid} -- {command}")).map(|t| t.trim_end().to_string())
+}
+
+/// The probe `args` in the held namespace of `pid`.
+fn probe(pid: u32, args: &str) -> Result<String, String> {
+    inside(pid, &format!("{PROBE} {args}"))
+}
+
+/// Each `(probe args, expected answer)` in the held namespace of `pid`.
+fn probes(pid: u32, cases: &[(&str, String)]) -> Outcome {
+    for (args, want) in cases {
+        let got = probe(pid, args)?;
+        check(&got == want, || {
+            format!("inside: {args}: {got:?}, expected {want:?}")
+        })?;
+    }
+    Ok(())
+}
+
+fn run(script: &str) -> Outcome {
+    sh_ok(&format!("set -e; {script}")).map(drop)
+}
+
+fn ino(path: &str) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.ino())
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+/// Runs `case` with a namespace held under `toml`, then releases it and
+/// checks the count went back.
+fn with_held(name: &str, toml: &str, case: impl FnOnce(u32) -> Outcome) -> Outcome {
+    let base = count()?;
+    let (held, pid) = hold(name, toml)?;
+    let result = case(pid);
+    held.release()?;
+    result?;
+    sys::count_back_to(base, Duration::from_secs(5))
+}
+
+fn replaced_by_rename() -> Outcome {
+    run(
+        "rm -rf /tmp/dn-rename; mkdir /tmp/dn-rename; echo secret > /tmp/dn-rename/shadow; \
+         echo public > /tmp/dn-rename/public",
+    )?;
+    let toml = "deny-open = [\"/tmp/dn-rename/shadow\"]\n";
+    with_held("rename", toml, |pid| {
+        probes(pid, &[("open /tmp/dn-rename/shadow", errno(EACCES))])?;
+        // As passwd(1), editors and package managers do.
+        let before = ino("/tmp/dn-rename/shadow")?;
+        run("echo new > /tmp/dn-rename/shadow.new && \
+             mv /tmp/dn-rename/shadow.new /tmp/dn-rename/shadow")?;
+        let after = ino("/tmp/dn-rename/shadow")?;
+        check(before != after, || {
+            format!("the replacement has the same inode {after}: nothing was tested")
+        })?;
+        probes(
+            pid,
+            &[
+                ("open /tmp/dn-rename/shadow", errno(EACCES)),
+                ("open /tmp/dn-rename/public", "ok".into()),
+            ],
+        )
+    })
+}
+
+fn a_whole_tree() -> Outcome {
+    run(
+        "for m in /tmp/dn-view /tmp/dn-tree/secret.old/a; do umount $m 2>/dev/null || true; done; \
+         rm -rf /tmp/dn-tree /tmp/dn-view /tmp/dn-mnt; \
+         mkdir -p /tmp/dn-tree/secret/a/b /tmp/dn-view /tmp/dn-mnt; \
+         echo x > /tmp/dn-tree/secret/a/b/file; echo p > /tmp/dn-tree/public",
+    )?;
+    let toml = "deny-open = [\"/tmp/dn-tree/secret\"]\n";
+    with_held("tree", toml, |pid| {
+        run("mount --bind /tmp/dn-tree/secret/a /tmp/dn-view")?;
+        let result = (|| {
+            probes(
+                pid,
+                &[
+                    ("open /tmp/dn-tree/secret/a/b/file", errno(EACCES)),
+                    ("open /tmp/dn-tree/secret/a", errno(EACCES)),
+                    ("open /tmp/dn-view/b/file", errno(EACCES)),
+                    (
+                        "open /proc/self/root/tmp/dn-tree/secret/a/b/file",
+                        errno(EACCES),
+                    ),
+                    ("open /tmp/dn-tree/public", "ok".into()),
+                ],
+            )?;
+            // A mount namespace of its own, with its own bind mount.
+            let own = inside(
+                pid,
+                &format!(
+                    "unshare -m sh -c 'mount --bind /tmp/dn-tree/secret/a/b /tmp/dn-mnt && \
+                     {PROBE} open /tmp/dn-mnt/file'"
+                ),
+            )?;
+            check(own == errno(EACCES), || {
+                format!("another mount namespace's view: {own:?}")
+            })?;
+            // The host replaces the whole directory: the old tree keeps its
+            // inodes, the new one has the name.
+            run("mv /tmp/dn-tree/secret /tmp/dn-tree/secret.old && \
+                 mkdir -p /tmp/dn-tree/secret/c && echo y > /tmp/dn-tree/secret/c/new")?;
+            probes(
+                pid,
+                &[
+                    ("open /tmp/dn-tree/secret/c/new", errno(EACCES)),
+                    ("open /tmp/dn-tree/secret.old/a/b/file", errno(EACCES)),
+                    ("open /tmp/dn-tree/public", "ok".into()),
+                ],
+            )
+        })();
+        run("umount /tmp/dn-view")?;
+        result
+    })
+}
+
+fn hard_links() -> Outcome {
+    run(
+        "rm -rf /tmp/dn-link; mkdir /tmp/dn-link; echo s > /tmp/dn-link/shadow; \
+         ln /tmp/dn-link/shadow /tmp/dn-link/before; echo p > /tmp/dn-link/public",
+    )?;
+    let toml = "deny-open = [\"/tmp/dn-link/shadow\"]\n";
+    with_held("links", toml, |pid| {
+        probes(
+            pid,
+            &[
+                ("open /tmp/dn-link/before", errno(EACCES)),
+                ("link /tmp/dn-link/shadow /tmp/dn-link/mine", errno(EACCES)),
+                ("link /tmp/dn-link/public /tmp/dn-link/public2", "ok".into()),
+            ],
+        )?;
+        check(!std::path::Path::new("/tmp/dn-link/mine").exists(), || {
+            "the refused link exists".into()
+        })?;
+        // The host replaces the file: a link to the new one is refused too.
+        run("echo n > /tmp/dn-link/new && mv /tmp/dn-link/new /tmp/dn-link/shadow")?;
+        probes(
+            pid,
+            &[("link /tmp/dn-link/shadow /tmp/dn-link/mine", errno(EACCES))],
+        )
+    })
+}
+
+fn overlay() -> Outcome {
+    run(
+        "umount /tmp/dn-ovl/merged 2>/dev/null || true; rm -rf /tmp/dn-ovl; \
+         mkdir -p /tmp/dn-ovl/lower /tmp/dn-ovl/upper /tmp/dn-ovl/work /tmp/dn-ovl/merged; \
+         echo s > /tmp/dn-ovl/lower/secret; echo p > /tmp/dn-ovl/lower/public; \
+         mount -t overlay overlay -o lowerdir=/tmp/dn-ovl/lower,upperdir=/tmp/dn-ovl/upper,\
+workdir=/tmp/dn-ovl/work /tmp/dn-ovl/merged",
+    )?;
+    let toml = "deny-open = [\"/tmp/dn-ovl/merged/secret\"]\n";
+    let result = with_held("overlay", toml, |pid| {
+        probes(
+            pid,
+            &[
+                ("open /tmp/dn-ovl/merged/secret", errno(EACCES)),
+                ("open /tmp/dn-ovl/merged/public", "ok".into()),
+            ],
+        )?;
+        // A write on the host copies the file up to the upper layer.
+        run("echo changed >> /tmp/dn-ovl/merged/secret && test -f /tmp/dn-ovl/upper/secret")?;
+        probes(pid, &[("open /tmp/dn-ovl/merged/secret", errno(EACCES))])
+    });
+    run("umount /tmp/dn-ovl/merged")?;
+    result
+}
+
+fn same_inode_number() -> Outcome {
+    // tmpfs numbers the inodes of each instance on its own: the same steps
+    // on two instances give the same numbers.
+    run(
+        "for d in /tmp/dn-fs1 /tmp/dn-fs2; do umount $d 2>/dev/null || true; \
+         mkdir -p $d && mount -t tmpfs tmpfs $d && echo x > $d/f; done",
+    )?;
+    let (one, two) = (ino("/tmp/dn-fs1/f")?, ino("/tmp/dn-fs2/f")?);
+    let result = (|| {
+        check(one == two, || {
+            format!("the two files have inodes {one} and {two}: nothing would be tested")
+        })?;
+        with_held("samefs", "deny-open = [\"/tmp/dn-fs1/f\"]\n", |pid| {
+            probes(
+                pid,
+                &[
+                    ("open /tmp/dn-fs1/f", errno(EACCES)),
+                    ("open /tmp/dn-fs2/f", "ok".into()),
+                ],
+            )
+        })
+    })();
+    run("umount /tmp/dn-fs1 && umount /tmp/dn-fs2")?;
+    result
+}
+
+fn scm_rights() -> Outcome {
+    run(
+        "rm -rf /tmp/dn-scm; mkdir /tmp/dn-scm; echo secret > /tmp/dn-scm/shadow; \
+         echo public > /tmp/dn-scm/public",
+    )?;
+    let socket = "/tmp/dn-scm/sock";
+    let listener = UnixListener::bind(socket).map_err(|e| format!("{socket}: {e}"))?;
+    let public = std::fs::File::open("/tmp/dn-scm/public").map_err(|e| e.to_string())?;
+    let shadow = std::fs::File::open("/tmp/dn-scm/shadow").map_err(|e| e.to_string())?;
+    // The host side: to whoever connects, the public file, then the
+    // refused one, in one message.
+    let sender = std::thread::spawn(move || -> Result<(), String> {
+        let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+        send_fds(
+            stream.as_raw_fd(),
+            &[public.as_raw_fd(), shadow.as_raw_fd()],
+        )
+    });
+    let toml = "deny-open = [\"/tmp/dn-scm/shadow\"]\n";
+    let result = with_held("scm", toml, |pid| {
+        let got = probe(pid, &format!("recv-fd {socket}"))?;
+        check(got == "fds 1 truncated first public", || {
+            format!("received: {got:?}, expected the public file only, and MSG_CTRUNC")
+        })
+    });
+    let sent = sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?;
+    result?;
+    sent
+}
+
+/// `sendmsg(2)` of one byte with `fds` as `SCM_RIGHTS`.
+fn send_fds(socket: i32, fds: &[i32]) -> Result<(), String> {
+    let data = [b'x'];
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: 1,
+    };
+    let fd_bytes = std::mem::size_of_val(fds);
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(fd_bytes as u32) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    // SAFETY: an all-zero msghdr is a valid value of a plain C struct.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: the control buffer is `space` bytes, enough for one header
+    // with `fd_bytes` of data, so CMSG_FIRSTHDR is in it and CMSG_DATA has
+    // room for the descriptors.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        if cmsg.is_null() {
+            return Err("no room for the control message".into());
+        }
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes as u32) as usize;
+        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), fds.len());
+    }
+    // SAFETY: `msg` points to live buffers for the duration of the call.
+    if unsafe { libc::sendmsg(socket, &msg, 0) } != 1 {
+        return Err(format!("sendmsg: errno {}", sys::errno()));
+    }
+    Ok(())
+}
+
+/// `secns-vmtest --probe recv-fd SOCKET`: connects to SOCKET, receives one
+/// message with up to 4 descriptors, and prints how many were installed,
+/// whether the kernel truncated the control data, and the first line of
+/// the first file.
+pub fn receive_fds(socket: &str) -> ExitCode {
+    match receive(socket) {
+        Ok(line) => println!("{line}"),
+        Err(e) => println!("error {e}"),
+    }
+    let _ = std::io::stdout().flush();
+    ExitCode::SUCCESS
+}
+
+fn receive(socket: &str) -> Result<String, String> {
+    let stream =
+        std::os::unix::net::UnixStream::connect(socket).map_err(|e| format!("{socket}: {e}"))?;
+    let mut data = [0u8; 1];
+    let mut bufs = [IoSliceMut::new(&mut data)];
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(4 * 4) } as usize;
+    let mut control = vec![0u64; space.div_ceil(8)];
+    // SAFETY: an all-zero msghdr is a valid value of a plain C struct.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = bufs.as_mut_ptr().cast();
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: `msg` points to live buffers for the duration of the call.
+    if unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) } < 0 {
+        return Err(format!("recvmsg: errno {}", sys::errno()));
+    }
+    let mut fds = Vec::new();
+    // SAFETY: the kernel filled `control` up to msg_controllen; the CMSG
+    // macros walk only within it, and CMSG_DATA of an SCM_RIGHTS header has
+    // (cmsg_len - CMSG_LEN(0)) / 4 descriptors.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let n = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                let p: *const i32 = libc::CMSG_DATA(cmsg).cast();
+                for i in 0..n {
+                    fds.push(std::ptr::read_unaligned(p.add(i)));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
+    let first = match fds.first() {
+        Some(fd) => std::fs::read_to_string(format!("/proc/self/fd/{fd}"))
+            .map(|t| t.lines().next().unwrap_or("").to_string())
+            .unwrap_or_else(|e| format!("unreadable ({e})")),
+        None => "none".into(),
+    };
+    for fd in &fds {
+        // SAFETY: each was installed for this process by recvmsg.
+        unsafe { libc::close(*fd) };
+    }
+    Ok(format!(
+        "fds {} truncated {truncated} first {first}",
+        fds.len()
+    ))
+}
