@@ -66,6 +66,7 @@ fn main() -> ExitCode {
             interleave::TESTS,
             faults::TESTS,
             policy::TESTS,
+            policy_files::TESTS,
             kfuncs::TESTS,
             &[stress::SCAN],
         ]

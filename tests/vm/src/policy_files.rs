@@ -284,7 +284,7 @@ fn scm_rights() -> Outcome {
     let toml = "deny-open = [\"/tmp/dn-scm/shadow\"]\n";
     let result = with_held("scm", toml, |pid| {
         let got = probe(pid, &format!("recv-fd {socket}"))?;
-        check(got == "fds 1 truncated first public", || {
+        check(got == "fds 1 truncated true first public", || {
             format!("received: {got:?}, expected the public file only, and MSG_CTRUNC")
         })
     });

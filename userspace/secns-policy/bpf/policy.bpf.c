@@ -519,24 +519,75 @@ static __always_inline __u64 mount_id(struct vfsmount *mnt)
 }
 
 /*
- * Only the initial namespace reaches the BPF file system the engine is
- * pinned in: a mount of its own, every inode of it, by any path, bind
- * mount or O_PATH descriptor ...
+ * Only the initial namespace takes a BPF object from a pin (BPF_OBJ_GET,
+ * whatever path, bind mount or O_PATH descriptor leads to it) or by its id:
+ * the path of a BPF_OBJ_GET is not known here, so tasks outside the initial
+ * namespace take no pinned object at all while the engine is attached. This
+ * costs nothing to path walks, unlike a check in inode_permission.
  */
-SEC("lsm/inode_permission")
-int BPF_PROG(secns_policy_inode_permission, struct inode *inode, int mask,
-	     int ret)
+SEC("lsm/bpf")
+int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
+	     unsigned int size, _Bool kernel, int ret)
 {
-	if (ret)
+	if (ret || kernel)
 		return ret;
-	if (!pinned_on(inode->i_sb->s_dev))
+	if (cmd != BPF_OBJ_GET && cmd != BPF_PROG_GET_FD_BY_ID &&
+	    cmd != BPF_MAP_GET_FD_BY_ID && cmd != BPF_LINK_GET_FD_BY_ID)
 		return 0;
+	return current_ns() ? -EPERM : 0;
+}
+
+/* ... nor gets a descriptor of one of its maps, whichever way ... */
+SEC("lsm/bpf_map")
+int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
+	     unsigned int fmode, int ret)
+{
+	if (ret || !current_ns())
+		return ret;
+	return is_guarded(SECNS_POLICY_MAP, map->id) ? -EPERM : 0;
+}
+
+/* Whether @dir is in the engine's BPF file system. */
+static __always_inline int engine_dir(struct inode *dir)
+{
+	struct super_block *sb = dir->i_sb;
+
+	return sb && pinned_on(sb->s_dev);
+}
+
+/* ... removes a pin ... */
+SEC("lsm/inode_unlink")
+int BPF_PROG(secns_policy_inode_unlink, struct inode *dir,
+	     struct dentry *dentry, int ret)
+{
+	if (ret || !engine_dir(dir))
+		return ret;
+	return current_ns() ? -EACCES : 0;
+}
+
+/* ... renames one, or puts something in their place ... */
+SEC("lsm/inode_rename")
+int BPF_PROG(secns_policy_inode_rename, struct inode *old_dir,
+	     struct dentry *old_dentry, struct inode *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	if (ret || (!engine_dir(old_dir) && !engine_dir(new_dir)))
+		return ret;
+	return current_ns() ? -EACCES : 0;
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(secns_policy_inode_create, struct inode *dir,
+	     struct dentry *dentry, unsigned short mode, int ret)
+{
+	if (ret || !engine_dir(dir))
+		return ret;
 	return current_ns() ? -EACCES : 0;
 }
 
 /*
- * ... unmounts it or any mount above it, which would free it with every
- * pin (a lazy unmount of /sys, say) ...
+ * ... nor unmounts the engine's BPF file system or any mount above it,
+ * which would free it with every pin (a lazy unmount of /sys, say) ...
  */
 SEC("lsm/sb_umount")
 int BPF_PROG(secns_policy_sb_umount, struct vfsmount *mnt, int flags, int ret)
@@ -583,29 +634,6 @@ int BPF_PROG(secns_policy_sb_mount, const char *dev_name,
 		return 0;
 	return BPF_CORE_READ(current, nsproxy, mnt_ns, ns.inum) == e->mnt_ns ?
 		       -EPERM : 0;
-}
-
-/* ... nor takes a BPF program, map or link by its id ... */
-SEC("lsm/bpf")
-int BPF_PROG(secns_policy_bpf, int cmd, union bpf_attr *attr,
-	     unsigned int size, _Bool kernel, int ret)
-{
-	if (ret || kernel)
-		return ret;
-	if (cmd != BPF_PROG_GET_FD_BY_ID && cmd != BPF_MAP_GET_FD_BY_ID &&
-	    cmd != BPF_LINK_GET_FD_BY_ID)
-		return 0;
-	return current_ns() ? -EPERM : 0;
-}
-
-/* ... nor gets a descriptor of one of its maps, whichever way. */
-SEC("lsm/bpf_map")
-int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
-	     unsigned int fmode, int ret)
-{
-	if (ret || !current_ns())
-		return ret;
-	return is_guarded(SECNS_POLICY_MAP, map->id) ? -EPERM : 0;
 }
 
 #ifdef SECNS_POLICY_NEXT

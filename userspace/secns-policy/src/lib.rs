@@ -4,9 +4,9 @@
 //! Its BPF programs (`bpf/policy.bpf.c`) keep each namespace's rules in BPF
 //! maps keyed by its id and enforce them on the `capable`, `file_open`,
 //! `file_receive`, `inode_link` and `task_kill` hooks; `task_secns_init`,
-//! `task_secns_unshare` and `secns_free` follow the namespaces; and
-//! `inode_permission`, `sb_umount`, `move_mount`, `sb_mount`, `bpf` and
-//! `bpf_map` guard the engine itself. The rules of a namespace apply to it
+//! `task_secns_unshare` and `secns_free` follow the namespaces; and `bpf`,
+//! `bpf_map`, `inode_unlink`, `inode_rename`, `inode_create`, `sb_umount`,
+//! `move_mount` and `sb_mount` guard the engine itself. The rules of a namespace apply to it
 //! and to its descendants, resolved when they are loaded, so that a hook's
 //! lookups do not grow with the namespace's depth. A runtime loads them
 //! while the namespace is pending, in one line:
