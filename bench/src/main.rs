@@ -611,6 +611,198 @@ fn clocksource() -> String {
     read_file(path)
 }
 
+/// The file `engine_*` benchmarks open and stat: six path components.
+const ENGINE_FILE: &str = "/tmp/eb/a/b/c/f";
+/// The secns-policy command.
+const POLICY: &str = "/bin/secns-policy";
+/// The depths at which the engine's hooks are timed inside namespaces, each
+/// level with rules of its own.
+const ENGINE_DEPTHS: [u32; 2] = [1, 16];
+
+/// `secns-policy ARGS`, which must succeed.
+fn policy(args: &[&str]) -> Outcome {
+    let out = std::process::Command::new(POLICY)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{POLICY}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "secns-policy {}: {}: {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// The policy engine's hooks (`file_open`, `inode_permission`, `capable`
+/// and the others) on an open and close, a `stat` of a six-component path
+/// and a fork+execve, each named `engine_OP_SUFFIX`.
+fn engine_ops(suffix: &str) {
+    let file = CString::new(ENGINE_FILE).unwrap_or_default();
+    bench(&format!("engine_open_{suffix}"), 5000, || {
+        // SAFETY: a NUL-terminated path; the descriptor is closed at once.
+        let fd = unsafe { libc::open(file.as_ptr(), libc::O_RDONLY) };
+        if fd < 0 {
+            return Err(format!("open {ENGINE_FILE}: errno {}", errno()));
+        }
+        // SAFETY: the descriptor just opened.
+        unsafe { libc::close(fd) };
+        Ok(())
+    });
+    bench(&format!("engine_stat_{suffix}"), 5000, || {
+        // SAFETY: an all-zero stat is a valid value of a plain C struct.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: a NUL-terminated path and a writable stat.
+        if unsafe { libc::stat(file.as_ptr(), &mut st) } != 0 {
+            return Err(format!("stat {ENGINE_FILE}: errno {}", errno()));
+        }
+        Ok(())
+    });
+    let path = CString::new(EXIT0).unwrap_or_default();
+    let argv = [path.as_ptr(), std::ptr::null()];
+    let envp = [std::ptr::null()];
+    bench(&format!("engine_exec_{suffix}"), 200, || {
+        fork_wait(|| {
+            // SAFETY: `path`, `argv` and `envp` are NUL-terminated and
+            // outlive the call; it returns only on failure.
+            unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+            127
+        })
+    });
+}
+
+/// A child that goes down [`ENGINE_DEPTHS`]'s deepest level, one pending
+/// namespace at a time: it sends each pending id up `up`, waits for this
+/// process to load the level's rules (a byte on `down`: 0 when loaded),
+/// enters, and times [`engine_ops`] at each depth of [`ENGINE_DEPTHS`].
+fn engine_chain(up: [i32; 2], down: [i32; 2]) -> i32 {
+    // SAFETY: the ends this child does not use.
+    unsafe {
+        libc::close(up[0]);
+        libc::close(down[1]);
+    }
+    let deepest = ENGINE_DEPTHS.iter().copied().max().unwrap_or(1);
+    for level in 1..=deepest {
+        let id = match secns::init() {
+            Ok(id) => id,
+            Err(e) => {
+                say(format_args!(
+                    "bench-error engine INIT at level {level}: {e}"
+                ));
+                return 1;
+            }
+        };
+        let bytes = id.to_ne_bytes();
+        let mut ack = [1u8];
+        // SAFETY: `bytes` and `ack` are valid for their lengths.
+        let ok = unsafe {
+            libc::write(up[1], bytes.as_ptr().cast(), 8) == 8
+                && libc::read(down[0], ack.as_mut_ptr().cast(), 1) == 1
+        };
+        if !ok || ack[0] != 0 {
+            return 1;
+        }
+        if let Err(e) = secns::unshare() {
+            say(format_args!(
+                "bench-error engine UNSHARE at level {level}: {e}"
+            ));
+            return 1;
+        }
+        if ENGINE_DEPTHS.contains(&level) {
+            engine_ops(&format!("ns{level}"));
+        }
+    }
+    0
+}
+
+/// Loads each level's rules for [`engine_chain`]'s child.
+fn engine_loader(up: i32, down: i32) -> Outcome {
+    let deepest = ENGINE_DEPTHS.iter().copied().max().unwrap_or(1);
+    for level in 1..=deepest {
+        let mut bytes = [0u8; 8];
+        // SAFETY: `bytes` is writable for 8 bytes.
+        if unsafe { libc::read(up, bytes.as_mut_ptr().cast(), 8) } != 8 {
+            return Err(format!("the chain stopped before level {level}"));
+        }
+        let id = u64::from_ne_bytes(bytes).to_string();
+        let file = format!("/tmp/eb-policy-{level}.toml");
+        let loaded = std::fs::write(
+            &file,
+            format!("deny-capabilities = [\"CAP_SYS_TIME\"]\ndeny-open = [\"/tmp/eb-denied-{level}\"]\n"),
+        )
+        .map_err(|e| format!("{file}: {e}"))
+        .and_then(|()| policy(&["load", "--ns", &id, &file]));
+        let ack = [u8::from(loaded.is_err())];
+        // SAFETY: `ack` is valid for one byte.
+        unsafe { libc::write(down, ack.as_ptr().cast(), 1) };
+        loaded?;
+    }
+    Ok(())
+}
+
+/// The policy engine's cost (DESIGN section 7), in one boot: for this task
+/// (the initial namespace) detached and then attached with no rules; for a
+/// task in a namespace, detached, and attached with rules at every level,
+/// at depths 1 and 16.
+fn engine_benchmarks() -> Outcome {
+    std::fs::create_dir_all("/tmp/eb/a/b/c").map_err(|e| format!("/tmp/eb: {e}"))?;
+    std::fs::write(ENGINE_FILE, "x").map_err(|e| format!("{ENGINE_FILE}: {e}"))?;
+    for level in 1..=16 {
+        let f = format!("/tmp/eb-denied-{level}");
+        std::fs::write(&f, "x").map_err(|e| format!("{f}: {e}"))?;
+    }
+    policy(&["detach", "--force"])?;
+    engine_ops("host_off");
+    let one_shot = Ctx::new(None);
+    fork_wait(|| {
+        if one_shot.set(LSM_ATTR_UNSHARE).is_err() {
+            return 1;
+        }
+        engine_ops("ns_off");
+        0
+    })?;
+    policy(&["attach"])?;
+    engine_ops("host_on");
+    let (mut up, mut down) = ([0; 2], [0; 2]);
+    // SAFETY: each array has room for two descriptors.
+    if unsafe { libc::pipe(up.as_mut_ptr()) != 0 || libc::pipe(down.as_mut_ptr()) != 0 } {
+        return Err(format!("pipe: errno {}", errno()));
+    }
+    let _ = std::io::stdout().flush();
+    // SAFETY: single-threaded here; the child leaves with `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: errno {}", errno()));
+    }
+    if pid == 0 {
+        let code = engine_chain(up, down);
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) }
+    }
+    // SAFETY: the ends the child uses.
+    unsafe {
+        libc::close(up[1]);
+        libc::close(down[0]);
+    }
+    let loaded = engine_loader(up[0], down[1]);
+    // SAFETY: the ends this process used.
+    unsafe {
+        libc::close(up[0]);
+        libc::close(down[1]);
+    }
+    let mut status = 0;
+    // SAFETY: `status` is writable.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    loaded?;
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("the chain's child: status {status:#x}"));
+    }
+    policy(&["detach", "--force"])
+}
+
 fn main() {
     let lsms = read_file("/sys/kernel/security/lsm");
     let secns = lsms.split(',').any(|l| l == "secns");
@@ -624,9 +816,15 @@ fn main() {
     say(format_args!("bench-info rounds {ROUNDS}"));
     process_and_attribute_benchmarks(secns);
     if secns {
+        let engine = if lsms.split(',').any(|l| l == "bpf") {
+            engine_benchmarks()
+        } else {
+            Err("the BPF LSM is not in lsm=".into())
+        };
         for (what, r) in [
             ("namespaces", namespace_benchmarks()),
             ("memory", memory_benchmark()),
+            ("engine", engine),
         ] {
             if let Err(e) = r {
                 say(format_args!("bench-error {what} {e}"));
