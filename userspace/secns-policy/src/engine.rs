@@ -608,6 +608,23 @@ fn guard(obj: &Object) -> Result<()> {
 /// goes, the maps are freed with their last user).
 fn remove_pins() -> Result<()> {
     let mounted = own_mount()?;
+    // The kernel releases a link from a work item after its last reference
+    // goes, so programs leave their hooks one by one, a little after their
+    // pins: task_secns_init goes first, alone, lest it record namespaces
+    // for a secns_free that is gone already (its map would fill up and
+    // refuse every namespace with ENOSPC).
+    let first = pin_path(&link_name("task_secns_init"));
+    let first_id: Vec<u32> = link_id(&first).into_iter().collect();
+    match std::fs::remove_file(&first) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return fail(format!("cannot remove {}: {e}", first.display())),
+    }
+    wait_released(&first_id)?;
+    let ids: Vec<u32> = pinned_links()?
+        .iter()
+        .filter_map(|name| link_id(&pin_path(name)))
+        .collect();
     let dir = match std::fs::read_dir(PIN_DIR) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -630,7 +647,30 @@ fn remove_pins() -> Result<()> {
             ));
         }
     }
-    std::fs::remove_dir(PIN_DIR).or_else(|e| fail(format!("cannot remove {PIN_DIR}: {e}")))
+    std::fs::remove_dir(PIN_DIR).or_else(|e| fail(format!("cannot remove {PIN_DIR}: {e}")))?;
+    wait_released(&ids)
+}
+
+/// The id of the link pinned at `pin`, if there is one.
+fn link_id(pin: &Path) -> Option<u32> {
+    libbpf_rs::Link::open(pin)
+        .and_then(|l| l.info())
+        .ok()
+        .map(|info| info.id)
+}
+
+/// Waits (up to 10 s) until none of the links `ids` exists any more.
+fn wait_released(ids: &[u32]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for _ in 0..1000 {
+        if !libbpf_rs::query::LinkInfoIter::default().any(|l| ids.contains(&l.id)) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    fail("the engine's programs were still attached 10 s after their pins were removed")
 }
 
 /// What [`detach`] did.
