@@ -75,12 +75,9 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
 
 const POLICY: &str = "/bin/secns-policy";
 pub(crate) const PROBE: &str = "/tests/secns-vmtest --probe";
-/// The engine's hooks: the rules', then the guard's.
-const HOOKS: [&str; 16] = [
+/// The hooks `attach` attaches: the rules', then the guard's.
+const HOOKS: [&str; 13] = [
     "capable",
-    "file_open",
-    "file_receive",
-    "inode_link",
     "task_kill",
     "task_secns_init",
     "task_secns_unshare",
@@ -94,6 +91,13 @@ const HOOKS: [&str; 16] = [
     "move_mount",
     "sb_mount",
 ];
+/// The hooks of file rules, attached by the first load of file rules.
+const FILE_HOOKS: [&str; 3] = ["file_open", "file_receive", "inode_link"];
+
+/// Whether the engine's link on `hook` is pinned.
+fn hooked(hook: &str) -> bool {
+    std::path::Path::new(&format!("/sys/fs/bpf/secns-policy/link-{hook}")).exists()
+}
 /// `secns-vmtest --probe WHAT [PATH]`: try one operation, print the answer.
 pub fn probe(args: &[String]) -> ExitCode {
     let answer = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -362,10 +366,33 @@ fn attach() -> Outcome {
         format!("attach: {}: {t:?} {:?}", out.status, text(&out.stderr))
     })?;
     for hook in HOOKS {
-        let pin = format!("/sys/fs/bpf/secns-policy/link-{hook}");
-        check(std::path::Path::new(&pin).exists(), || {
-            format!("{pin} is missing after {t:?}")
+        check(hooked(hook), || {
+            format!("link-{hook} is missing after {t:?}")
         })?;
+    }
+    if t.starts_with("attached") {
+        // No file rules yet: opening a file runs none of the engine's
+        // programs. The first load of file rules attaches them, before
+        // its rules are written.
+        for hook in FILE_HOOKS {
+            check(!hooked(hook), || format!("link-{hook} after {t:?}"))?;
+        }
+        let file = write_policy(
+            "attach-files",
+            "deny-open = [\"/tmp/policy-attach-files.toml\"]\n",
+        )?;
+        let base = count()?;
+        let t = sh_ok(&format!(
+            "secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' \
+             -- sh -c 'cat {file} >/dev/null 2>&1; echo \"cat $?\"'"
+        ))?;
+        expect(&lines(&t), "cat", "1")?;
+        back_to(base)?;
+        for hook in FILE_HOOKS {
+            check(hooked(hook), || {
+                format!("link-{hook} is missing after a load of file rules")
+            })?;
+        }
     }
     let again = policy("attach")?;
     let t = text(&again.stdout);
@@ -688,6 +715,7 @@ fn guarded() -> Outcome {
          umount -l /sys/fs/bpf 2>/dev/null && echo \"umount-bpffs done\" || echo \"umount-bpffs refused\"; \
          mount --move /sys/fs/bpf /tmp/guard-move 2>/dev/null && echo \"move done\" || echo \"move refused\""
     );
+    let before = links()?;
     let held = Held::start(
         "guarded",
         "deny-capabilities = [\"CAP_SYS_TIME\"]\n",
@@ -695,6 +723,7 @@ fn guarded() -> Outcome {
     )?;
     let l = held.lines.clone();
     held.release()?;
+    let after = links();
     for (label, command, status, message) in GUARDED {
         let err = err_file(label);
         let said = std::fs::read_to_string(&err).map_err(|e| format!("{err}: {e}"));
@@ -715,14 +744,13 @@ fn guarded() -> Outcome {
     for label in ["rename", "umount-sys", "umount-bpffs", "move"] {
         expect(&l, label, "refused")?;
     }
-    // Everything is still there, and still enforced.
+    // Everything is still there, the same links with the same programs,
+    // and still enforced.
     expect(&l, "settime", &errno(libc::EPERM))?;
-    for hook in HOOKS {
-        let pin = format!("/sys/fs/bpf/secns-policy/link-{hook}");
-        check(std::path::Path::new(&pin).exists(), || {
-            format!("{pin} is gone")
-        })?;
-    }
+    let after = after?;
+    check(after == before && before.len() >= HOOKS.len(), || {
+        format!("links before {before:?}, after {after:?}")
+    })?;
     // The initial namespace still can take a map by id.
     let root = sh_ok(&format!("echo \"by-id $({PROBE} map-by-id)\""))?;
     expect(&lines(&root), "by-id", "ok")?;
@@ -879,11 +907,12 @@ fn detach() -> Outcome {
     let file = write_policy("detach", "deny-capabilities = [\"CAP_SYS_TIME\"]\n")?;
     // While a namespace has rules, detach is refused and changes nothing.
     let held = Held::start("detach", "deny-capabilities = [\"CAP_SYS_TIME\"]\n", "true")?;
+    let before = links();
     let refused = policy("detach");
     let kept = links();
     let forced = policy("detach --force");
     held.release()?;
-    let (refused, kept, forced) = (refused?, kept?, forced?);
+    let (before, refused, kept, forced) = (before?, refused?, kept?, forced?);
     let err = text(&refused.stderr);
     check(
         refused.status.code() == Some(1)
@@ -891,8 +920,8 @@ fn detach() -> Outcome {
             && err.contains("--force"),
         || format!("detach with rules: {}: {err:?}", refused.status),
     )?;
-    check(kept.len() == HOOKS.len(), || {
-        format!("links after the refused detach: {kept:?}")
+    check(kept == before && kept.len() >= HOOKS.len(), || {
+        format!("links after the refused detach: {kept:?}, before {before:?}")
     })?;
     check(
         forced.status.success() && text(&forced.stdout).trim() == "detached",

@@ -46,6 +46,13 @@ const VALUE_SIZES: [(&str, usize); 3] = [
     (NAMESPACES, rules::NS_SIZE),
     (ENGINE, rules::ENGINE_SIZE),
 ];
+/// The hooks only file rules need. `attach` leaves them out and the first
+/// `load` of rules with files attaches them, so that while no namespace has
+/// file rules, opening a file costs the host nothing: a BPF program on
+/// `file_open`, even one that returns at once, costs the BPF LSM's
+/// trampoline and a call, about 5 % of an open and close (DESIGN.md §7).
+/// Once attached they stay, until `detach`.
+const FILE_HOOKS: [&str; 3] = ["file_open", "file_receive", "inode_link"];
 /// The engine map's one key.
 const ENGINE_KEY: [u8; 4] = [0; 4];
 /// The secns limit the maps are sized from.
@@ -451,7 +458,10 @@ fn attach_locked() -> Result<Attach> {
                 && [POLICIES, NAMESPACES, INODES, NAMES, GUARDED, ENGINE]
                     .iter()
                     .all(|m| pin_path(m).exists())
-                && hooks.iter().all(|h| pin_path(&link_name(h)).exists()) =>
+                && hooks
+                    .iter()
+                    .filter(|h| !FILE_HOOKS.contains(&h.as_str()))
+                    .all(|h| pin_path(&link_name(h)).exists()) =>
         {
             return Ok(Attach::Already)
         }
@@ -502,8 +512,9 @@ fn attach_locked() -> Result<Attach> {
 }
 
 /// Pins the loaded object's maps where they are not pinned yet, attaches
-/// its programs (replacing the pinned links, pinning the others), detaches
-/// the links of hooks it has no program for, and stamps the engine.
+/// its programs (replacing the pinned links, pinning the others but those
+/// of [`FILE_HOOKS`]), detaches the links of hooks it has no program for,
+/// and stamps the engine.
 fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
     // From here on, only the initial namespace reaches the directory.
     let dir = rules::file_id(Path::new(PIN_DIR))?;
@@ -515,11 +526,15 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
                 .map_err(bpf_err(format!("cannot pin {}", pin.display())))?;
         }
     }
-    for prog in obj.progs_mut() {
-        let Some(hook) = hook_of(prog.section()) else {
+    for mut prog in obj.progs_mut() {
+        let Some(hook) = hook_of(prog.section()).map(str::to_string) else {
             continue;
         };
-        let pin = pin_path(&link_name(hook));
+        let pin = pin_path(&link_name(&hook));
+        if !pin.exists() && FILE_HOOKS.contains(&hook.as_str()) {
+            // Attached by the first load of file rules.
+            continue;
+        }
         if pin.exists() {
             // An LSM link cannot change its program (BPF_LINK_UPDATE is
             // EINVAL for tracing links): the new program is attached next
@@ -530,7 +545,7 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
                 .attach_lsm()
                 .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
             // (bpffs reserves names with a dot.)
-            let new = pin_path(&format!("new-{}", link_name(hook)));
+            let new = pin_path(&format!("new-{}", link_name(&hook)));
             let _ = std::fs::remove_file(&new);
             link.pin(&new)
                 .map_err(bpf_err(format!("cannot pin {}", new.display())))?;
@@ -542,11 +557,7 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
                 ))
             })?;
         } else {
-            let mut link = prog
-                .attach_lsm()
-                .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
-            link.pin(&pin)
-                .map_err(bpf_err(format!("cannot pin {}", pin.display())))?;
+            attach_and_pin(&mut prog, &hook, &pin)?;
         }
     }
     for name in pinned_links()? {
@@ -569,6 +580,48 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
     engine
         .update(&ENGINE_KEY, &stamp.encode(), MapFlags::ANY)
         .map_err(bpf_err("cannot write the engine's stamp"))
+}
+
+/// Attaches `prog` to `lsm/hook` and pins its link at `pin`.
+fn attach_and_pin(prog: &mut libbpf_rs::ProgramMut<'_>, hook: &str, pin: &Path) -> Result<()> {
+    let mut link = prog
+        .attach_lsm()
+        .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
+    link.pin(pin)
+        .map_err(bpf_err(format!("cannot pin {}", pin.display())))
+}
+
+/// Attaches the programs of [`FILE_HOOKS`] that are not attached yet, with
+/// the pinned maps. Called under the engine's lock, before the first rules
+/// with files are written: a namespace never has file rules that no
+/// program enforces.
+fn attach_file_hooks(stamp: &Stamp) -> Result<()> {
+    if FILE_HOOKS.iter().all(|h| pin_path(&link_name(h)).exists()) {
+        return Ok(());
+    }
+    if stamp.build != build_stamp() {
+        return fail(
+            "the engine was attached by another secns-policy, and these rules need \
+             its file hooks: `secns-policy attach` with this one upgrades it first",
+        );
+    }
+    let mut open = bpf::open(OBJECT, "secns-policy")?;
+    for mut map in open.maps_mut() {
+        let pin = pin_path(&map.name().to_string_lossy());
+        map.reuse_pinned_map(&pin)
+            .map_err(bpf_err(format!("cannot reuse {}", pin.display())))?;
+    }
+    let obj = bpf::load(open, "secns-policy")?;
+    for mut prog in obj.progs_mut() {
+        let Some(hook) = hook_of(prog.section()).map(str::to_string) else {
+            continue;
+        };
+        let pin = pin_path(&link_name(&hook));
+        if FILE_HOOKS.contains(&hook.as_str()) && !pin.exists() {
+            attach_and_pin(&mut prog, &hook, &pin)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes what the engine guards: the unique ids of the mount it is pinned
@@ -829,6 +882,9 @@ impl Engine {
                 }
             },
         };
+        if !all.files.is_empty() {
+            attach_file_hooks(&self.stamp)?;
+        }
         if let Some(old) = self.rules(ns)? {
             self.unindex(ns, &old);
         }

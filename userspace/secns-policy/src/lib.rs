@@ -6,7 +6,10 @@
 //! `file_receive`, `inode_link` and `task_kill` hooks; `task_secns_init`,
 //! `task_secns_unshare` and `secns_free` follow the namespaces; and `bpf`,
 //! `bpf_map`, `inode_unlink`, `inode_rename`, `inode_create`, `sb_umount`,
-//! `move_mount` and `sb_mount` guard the engine itself. The rules of a namespace apply to it
+//! `move_mount` and `sb_mount` guard the engine itself. The three file
+//! hooks are attached by the first load of rules with files, not before:
+//! until then, opening a file runs none of the engine's programs. The
+//! rules of a namespace apply to it
 //! and to its descendants, resolved when they are loaded, so that a hook's
 //! lookups do not grow with the namespace's depth. A runtime loads them
 //! while the namespace is pending, in one line:
