@@ -219,13 +219,31 @@ static __always_inline __u32 inode_flags(struct secns_policy_name_key *nk,
 }
 
 /*
- * Whether the rules of namespace @rules deny @d: from @d up to the root of
- * its file system, an inode denied, or a name denied in its directory. The
- * walk follows the file system's own tree, whatever mount or view @d was
- * reached through. One lookup per level; the name is read only in a
- * directory that has denied names.
+ * The inodes entry of @ino for @p (whose files are indexed under
+ * @nk->rules), looked up only if @p's filter says it may be there.
  */
-static __always_inline int denied(__u64 rules, struct dentry *d)
+static __always_inline __u32 listed(const struct secns_policy *p,
+				    struct secns_policy_name_key *nk, __u64 ino)
+{
+	__u64 dev = nk->dev;
+	__u64 h = (ino ^ ((dev << 32) | (dev >> 32))) * SECNS_POLICY_FILTER_MUL;
+	__u32 bit = h >> 54;
+
+	if (!((p->filter[bit / 64] >> (bit % 64)) & 1))
+		return 0;
+	return inode_flags(nk, ino);
+}
+
+/*
+ * Whether the rules @p of namespace @rules deny @d: from @d up to the root
+ * of its file system, an inode denied, or a name denied in its directory.
+ * The walk follows the file system's own tree, whatever mount or view @d
+ * was reached through. At most one lookup per level, and only where the
+ * filter lets one through; the name is read only in a directory that has
+ * denied names.
+ */
+static __always_inline int denied(const struct secns_policy *p, __u64 rules,
+				  struct dentry *d)
 {
 	struct secns_policy_name_key nk = {};
 	struct super_block *sb;
@@ -242,7 +260,7 @@ static __always_inline int denied(__u64 rules, struct dentry *d)
 		return 0;
 	nk.rules = rules;
 	nk.dev = sb->s_dev;
-	flags = inode_flags(&nk, inode->i_ino);
+	flags = listed(p, &nk, inode->i_ino);
 	for (level = 0; level < SECNS_POLICY_MAX_LEVELS; level++) {
 		if (flags & SECNS_POLICY_DENIED)
 			return 1;
@@ -253,7 +271,7 @@ static __always_inline int denied(__u64 rules, struct dentry *d)
 		if (!inode)
 			return 0;
 		nk.dir = inode->i_ino;
-		up = inode_flags(&nk, nk.dir);
+		up = listed(p, &nk, nk.dir);
 		if (up & SECNS_POLICY_NAMED) {
 			__builtin_memset(nk.name, 0, sizeof(nk.name));
 			if (bpf_probe_read_kernel_str(nk.name, sizeof(nk.name),
@@ -284,7 +302,7 @@ static __always_inline int check_file(struct dentry *d)
 	p = rules_of(id, &from);
 	if (!p || !p->nr_files)
 		return 0;
-	return denied(from, d) ? -EACCES : 0;
+	return denied(p, from, d) ? -EACCES : 0;
 }
 
 /* Whether @dev is the file system the engine is pinned in. */

@@ -26,7 +26,16 @@
  * The layout of the maps below. An engine attached by a secns-policy of
  * another layout cannot be upgraded in place: its rules would be misread.
  */
-#define SECNS_POLICY_ABI 3
+#define SECNS_POLICY_ABI 4
+
+/*
+ * struct secns_policy.filter: a Bloom filter (one hash) of the inodes that
+ * have an inodes entry for these rules, so that file_open looks up only
+ * the levels of a path that may be there. Bit
+ * ((ino ^ rol64(dev, 32)) * SECNS_POLICY_FILTER_MUL) >> (64 - 10).
+ */
+#define SECNS_POLICY_FILTER_BITS 1024
+#define SECNS_POLICY_FILTER_MUL 0x9e3779b97f4a7c15ULL
 
 /* struct secns_policy.flags */
 #define SECNS_POLICY_NO_NESTED 1	/* refuse task_secns_init below it */
@@ -70,7 +79,7 @@ struct secns_policy_name_key {
 
 /*
  * policies: namespace id -> the rules that apply in it, its own and its
- * ancestors' (2840 bytes, one map update), for the namespaces that had
+ * ancestors' (2968 bytes, one map update), for the namespaces that had
  * rules loaded. A namespace without rules of its own takes those of its
  * nearest ancestor with rules (secns_policy_ns.rules).
  */
@@ -87,8 +96,10 @@ struct secns_policy {
 	 */
 	__u32 signal_scope;
 	struct secns_policy_file files[SECNS_POLICY_MAX_FILES];
+	/* The inodes of files[] and of their directories. */
+	__u64 filter[SECNS_POLICY_FILTER_BITS / 64];
 };
-_Static_assert(sizeof(struct secns_policy) == 2840, "src/rules.rs: POLICY_SIZE");
+_Static_assert(sizeof(struct secns_policy) == 2968, "src/rules.rs: POLICY_SIZE");
 
 /*
  * engine: one entry, written when the engine is attached or upgraded: the

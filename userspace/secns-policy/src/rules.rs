@@ -68,14 +68,26 @@ pub const NAMED: u32 = 2;
 /// (`SECNS_POLICY_MAX_FILES`).
 pub const MAX_FILES: usize = 32;
 /// `SECNS_POLICY_ABI`: the layout of the maps.
-pub const ABI: u32 = 3;
+pub const ABI: u32 = 4;
 /// `SECNS_POLICY_NO_NESTED`: refuse nested namespaces.
 const NO_NESTED: u32 = 1;
 /// `SECNS_POLICY_ENTERED`: a task has entered the namespace.
 const ENTERED: u32 = 1;
 
+/// `SECNS_POLICY_FILTER_BITS`: the bits of `struct secns_policy.filter`.
+const FILTER_BITS: usize = 1024;
+/// `SECNS_POLICY_FILTER_MUL`.
+const FILTER_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 /// The size of `struct secns_policy`.
-pub const POLICY_SIZE: usize = 24 + FILE_SIZE * MAX_FILES;
+pub const POLICY_SIZE: usize = 24 + FILE_SIZE * MAX_FILES + FILTER_BITS / 8;
+
+/// The bit of `struct secns_policy.filter` for inode `ino` on file system
+/// `dev`, as `listed()` in bpf/policy.bpf.c computes it.
+pub fn filter_bit(dev: u64, ino: u64) -> usize {
+    let h = (ino ^ dev.rotate_left(32)).wrapping_mul(FILTER_MUL);
+    // The top ten bits: below FILTER_BITS.
+    usize::try_from(h >> 54).unwrap_or(0)
+}
 /// The size of `struct secns_policy_ns`.
 pub const NS_SIZE: usize = 24;
 /// The size of `struct secns_policy_engine`.
@@ -509,7 +521,26 @@ impl Rules {
         for i in 0..MAX_FILES {
             self.files.get(i).unwrap_or(&blank).encode(&mut v);
         }
+        v.extend(self.filter().iter().flat_map(|w| w.to_ne_bytes()));
         v
+    }
+
+    /// `struct secns_policy.filter`: the bits of every inode that
+    /// [`DeniedFile::inode_keys`] gives an `inodes` entry.
+    pub fn filter(&self) -> [u64; FILTER_BITS / 64] {
+        let mut words = [0u64; FILTER_BITS / 64];
+        for f in self.files.iter().take(MAX_FILES) {
+            for ino in [Some(f.ino), (f.dir != 0).then_some(f.dir)]
+                .into_iter()
+                .flatten()
+            {
+                let bit = filter_bit(f.dev, ino);
+                if let Some(w) = words.get_mut(bit / 64) {
+                    *w |= 1 << (bit % 64);
+                }
+            }
+        }
+        words
     }
 
     /// Reads back a `struct secns_policy`.
@@ -735,7 +766,7 @@ mod tests {
     #[test]
     fn layouts_match_policy_h() {
         assert_eq!(Rules::default().encode().len(), POLICY_SIZE);
-        assert_eq!(POLICY_SIZE, 2840);
+        assert_eq!(POLICY_SIZE, 2968);
         let stamp = Stamp {
             dir: FileId { dev: 1, ino: 2 },
             abi: ABI,
@@ -760,6 +791,50 @@ mod tests {
             })
         );
         assert_eq!(Seen::decode(&ns[..23]), None);
+    }
+
+    #[test]
+    fn the_filter_has_the_bits_of_every_indexed_inode_and_only_those() {
+        let rules = Rules {
+            files: vec![
+                DeniedFile {
+                    dev: 0x800001,
+                    ino: 12,
+                    dir: 2,
+                    name: b"shadow".to_vec(),
+                },
+                DeniedFile {
+                    dev: 0x2a,
+                    ino: 1,
+                    dir: 0,
+                    name: Vec::new(),
+                },
+            ],
+            ..Rules::default()
+        };
+        let filter = rules.filter();
+        let set = |bit: usize| filter[bit / 64] >> (bit % 64) & 1 == 1;
+        let bits = [
+            filter_bit(0x800001, 12),
+            filter_bit(0x800001, 2),
+            filter_bit(0x2a, 1),
+        ];
+        assert!(bits.iter().all(|b| set(*b)));
+        let ones: u32 = filter.iter().map(|w| w.count_ones()).sum();
+        let mut distinct = bits.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(usize::try_from(ones).ok(), Some(distinct.len()));
+        // The encoded value ends with it; no files, no bits.
+        let v = rules.encode();
+        assert_eq!(
+            v[POLICY_SIZE - 128..POLICY_SIZE - 120],
+            filter[0].to_ne_bytes()
+        );
+        assert_eq!(Rules::default().filter(), [0; 16]);
+        // A dev moved to the high half: another inode on another device
+        // rarely shares a bit (10 bits, one hash).
+        assert_ne!(filter_bit(1, 2), filter_bit(2, 1));
     }
 
     #[test]
