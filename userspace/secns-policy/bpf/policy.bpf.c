@@ -58,6 +58,13 @@ struct inode {
 } __attribute__((preserve_access_index));
 
 struct qstr {
+	union {
+		struct {
+			__u32 hash;
+			__u32 len;
+		};
+		__u64 hash_len;
+	};
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
@@ -142,7 +149,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, struct secns_policy_inode_key);
-	__type(value, __u32);
+	__type(value, struct secns_policy_inode);
 } inodes SEC(".maps");
 
 struct {
@@ -205,33 +212,33 @@ static __always_inline __u64 current_ns(void)
 }
 
 /* The inodes entry of @ino, in the files of @nk's namespace and device. */
-static __always_inline __u32 inode_flags(struct secns_policy_name_key *nk,
-					 __u64 ino)
+static __always_inline struct secns_policy_inode *
+inode_entry(struct secns_policy_name_key *nk, __u64 ino)
 {
 	struct secns_policy_inode_key k = {
 		.rules = nk->rules,
 		.dev = nk->dev,
 		.ino = ino,
 	};
-	__u32 *flags = bpf_map_lookup_elem(&inodes, &k);
 
-	return flags ? *flags : 0;
+	return bpf_map_lookup_elem(&inodes, &k);
 }
 
 /*
  * The inodes entry of @ino for @p (whose files are indexed under
  * @nk->rules), looked up only if @p's filter says it may be there.
  */
-static __always_inline __u32 listed(const struct secns_policy *p,
-				    struct secns_policy_name_key *nk, __u64 ino)
+static __always_inline struct secns_policy_inode *
+listed(const struct secns_policy *p, struct secns_policy_name_key *nk,
+       __u64 ino)
 {
 	__u64 dev = nk->dev;
 	__u64 h = (ino ^ ((dev << 32) | (dev >> 32))) * SECNS_POLICY_FILTER_MUL;
 	__u32 bit = h >> 54;
 
 	if (!((p->filter[bit / 64] >> (bit % 64)) & 1))
-		return 0;
-	return inode_flags(nk, ino);
+		return NULL;
+	return inode_entry(nk, ino);
 }
 
 /*
@@ -239,13 +246,14 @@ static __always_inline __u32 listed(const struct secns_policy *p,
  * of its file system, an inode denied, or a name denied in its directory.
  * The walk follows the file system's own tree, whatever mount or view @d
  * was reached through. At most one lookup per level, and only where the
- * filter lets one through; the name is read only in a directory that has
- * denied names.
+ * filter lets one through; a name is read only in a directory that has
+ * denied names of its length.
  */
 static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 				  struct dentry *d)
 {
 	struct secns_policy_name_key nk = {};
+	struct secns_policy_inode *e;
 	struct super_block *sb;
 	struct dentry *parent;
 	struct inode *inode;
@@ -260,7 +268,8 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 		return 0;
 	nk.rules = rules;
 	nk.dev = sb->s_dev;
-	flags = listed(p, &nk, inode->i_ino);
+	e = listed(p, &nk, inode->i_ino);
+	flags = e ? e->flags : 0;
 	for (level = 0; level < SECNS_POLICY_MAX_LEVELS; level++) {
 		if (flags & SECNS_POLICY_DENIED)
 			return 1;
@@ -271,8 +280,10 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 		if (!inode)
 			return 0;
 		nk.dir = inode->i_ino;
-		up = listed(p, &nk, nk.dir);
-		if (up & SECNS_POLICY_NAMED) {
+		e = listed(p, &nk, nk.dir);
+		up = e ? e->flags : 0;
+		if (e && (up & SECNS_POLICY_NAMED) &&
+		    ((e->name_lens >> (d->d_name.len & 63)) & 1)) {
 			__builtin_memset(nk.name, 0, sizeof(nk.name));
 			if (bpf_probe_read_kernel_str(nk.name, sizeof(nk.name),
 						      d->d_name.name) > 0 &&

@@ -55,9 +55,9 @@ struct secns_policy_file {
 };
 
 /*
- * inodes: (namespace, file system, inode) -> SECNS_POLICY_DENIED and
- * SECNS_POLICY_NAMED, the index of the files of the namespace's rules
- * that file_open looks up, one lookup per level. The namespace is the one
+ * inodes: (namespace, file system, inode) -> struct secns_policy_inode,
+ * the index of the files of the namespace's rules that file_open looks
+ * up, at most one lookup per level. The namespace is the one
  * whose rules apply (its policies entry lists the files, so that
  * secns_free deletes exactly these entries).
  */
@@ -66,6 +66,16 @@ struct secns_policy_inode_key {
 	__u64 dev;
 	__u64 ino;
 };
+struct secns_policy_inode {
+	__u32 flags;
+	__u32 pad;
+	/*
+	 * For a directory with denied names, bit n: a denied name has n bytes.
+	 * A name of another length is not read, nor looked up.
+	 */
+	__u64 name_lens;
+};
+_Static_assert(sizeof(struct secns_policy_inode) == 16, "src/engine.rs: INODE_SIZE");
 #define SECNS_POLICY_DENIED 1	/* this inode, and what is below it */
 #define SECNS_POLICY_NAMED 2	/* a name in this directory is denied */
 

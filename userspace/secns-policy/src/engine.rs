@@ -41,8 +41,9 @@ const GUARDED: &str = "guarded";
 const GUARDED_MOUNT: u32 = 1;
 const GUARDED_MAP: u32 = 2;
 const ENGINE: &str = "engine";
-const VALUE_SIZES: [(&str, usize); 3] = [
+const VALUE_SIZES: [(&str, usize); 4] = [
     (POLICIES, rules::POLICY_SIZE),
+    (INODES, INODE_SIZE),
     (NAMESPACES, rules::NS_SIZE),
     (ENGINE, rules::ENGINE_SIZE),
 ];
@@ -53,6 +54,8 @@ const VALUE_SIZES: [(&str, usize); 3] = [
 /// trampoline and a call, about 5 % of an open and close (DESIGN.md §7).
 /// Once attached they stay, until `detach`.
 const FILE_HOOKS: [&str; 3] = ["file_open", "file_receive", "inode_link"];
+/// The size of `struct secns_policy_inode`, the value of `inodes`.
+const INODE_SIZE: usize = 16;
 /// The engine map's one key.
 const ENGINE_KEY: [u8; 4] = [0; 4];
 /// The secns limit the maps are sized from.
@@ -919,9 +922,9 @@ impl Engine {
     fn index(&self, ns: u64, rules: &Rules) -> Result<()> {
         for f in &rules.files {
             let (object, dir) = f.inode_keys(ns);
-            self.mark(&object, rules::DENIED)?;
+            self.mark(&object, rules::DENIED, 0)?;
             if let (Some(dir), Some(name)) = (dir, f.name_key(ns)) {
-                self.mark(&dir, rules::NAMED)?;
+                self.mark(&dir, rules::NAMED, 1 << (f.name.len() % 64))?;
                 self.names
                     .update(&name, &1u32.to_ne_bytes(), MapFlags::ANY)
                     .map_err(full(format!("cannot deny the name of namespace {ns}")))?;
@@ -930,16 +933,24 @@ impl Engine {
         Ok(())
     }
 
-    /// Adds `flag` to the `inodes` entry `key`.
-    fn mark(&self, key: &[u8], flag: u32) -> Result<()> {
+    /// Adds `flag` and the name lengths `lens` to the `inodes` entry
+    /// `key` (`struct secns_policy_inode`).
+    fn mark(&self, key: &[u8], flag: u32, lens: u64) -> Result<()> {
         let had = self
             .inodes
             .lookup(key, MapFlags::ANY)
             .map_err(bpf_err("cannot read the map of denied inodes"))?
-            .and_then(|v| v.try_into().ok().map(u32::from_ne_bytes))
-            .unwrap_or(0);
+            .and_then(|v| {
+                let flags = u32::from_ne_bytes(v.get(..4)?.try_into().ok()?);
+                let lens = u64::from_ne_bytes(v.get(8..16)?.try_into().ok()?);
+                Some((flags, lens))
+            })
+            .unwrap_or((0, 0));
+        let mut value = [0u8; INODE_SIZE];
+        value[..4].copy_from_slice(&(had.0 | flag).to_ne_bytes());
+        value[8..].copy_from_slice(&(had.1 | lens).to_ne_bytes());
         self.inodes
-            .update(key, &(had | flag).to_ne_bytes(), MapFlags::ANY)
+            .update(key, &value, MapFlags::ANY)
             .map_err(full("cannot write the map of denied inodes".to_string()))
     }
 
