@@ -76,9 +76,10 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
 const POLICY: &str = "/bin/secns-policy";
 pub(crate) const PROBE: &str = "/tests/secns-vmtest --probe";
 /// The hooks `attach` attaches: the rules', then the guard's.
-const HOOKS: [&str; 13] = [
+const HOOKS: [&str; 14] = [
     "capable",
     "task_kill",
+    "file_receive",
     "task_secns_init",
     "task_secns_unshare",
     "secns_free",
@@ -92,7 +93,7 @@ const HOOKS: [&str; 13] = [
     "sb_mount",
 ];
 /// The hooks of file rules, attached by the first load of file rules.
-const FILE_HOOKS: [&str; 3] = ["file_open", "file_receive", "inode_link"];
+const FILE_HOOKS: [&str; 2] = ["file_open", "inode_link"];
 
 /// Whether the engine's link on `hook` is pinned.
 fn hooked(hook: &str) -> bool {

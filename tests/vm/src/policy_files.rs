@@ -13,8 +13,9 @@
 use crate::policy::{answer, errno, sh_ok, Held, PROBE};
 use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
+use libbpf_rs::{Link, MapHandle, MapType};
 use std::io::{IoSliceMut, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 use std::process::ExitCode;
@@ -44,6 +45,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "deny-open: a refused file sent with SCM_RIGHTS is not installed (MSG_CTRUNC)",
         run: scm_rights,
+    },
+    Test {
+        name: "secns-policy: the engine's maps and BPF LSM links sent with SCM_RIGHTS are not installed; another map is",
+        run: scm_rights_bpf,
     },
 ];
 
@@ -288,6 +293,64 @@ fn scm_rights() -> Outcome {
             format!("received: {got:?}, expected the public file only, and MSG_CTRUNC")
         })
     });
+    let sent = sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?;
+    result?;
+    sent
+}
+
+/// A host task sends, in one message each: a public file, one of the
+/// engine's maps and the link of one of its programs (which would detach
+/// it); then the public file and a map of its own. Inside a namespace
+/// (whose rules name no file), only the first message's public file is
+/// installed, and the whole second message is.
+fn scm_rights_bpf() -> Outcome {
+    run("rm -rf /tmp/dn-scmb; mkdir /tmp/dn-scmb; echo public > /tmp/dn-scmb/public")?;
+    let socket = "/tmp/dn-scmb/sock";
+    let listener = UnixListener::bind(socket).map_err(|e| format!("{socket}: {e}"))?;
+    let public = std::fs::File::open("/tmp/dn-scmb/public").map_err(|e| e.to_string())?;
+    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/policies")
+        .map_err(|e| format!("the engine's policies map: {e}"))?;
+    let link = Link::open("/sys/fs/bpf/secns-policy/link-capable")
+        .map_err(|e| format!("the engine's capable link: {e}"))?;
+    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    let own = MapHandle::create(MapType::Array, Some("scmb"), 4, 4, 1, &opts)
+        .map_err(|e| format!("a map of the host's own: {e}"))?;
+    let sender = std::thread::spawn(move || -> Result<(), String> {
+        for fds in [
+            [
+                public.as_raw_fd(),
+                map.as_fd().as_raw_fd(),
+                link.as_fd().as_raw_fd(),
+            ]
+            .as_slice(),
+            [public.as_raw_fd(), own.as_fd().as_raw_fd()].as_slice(),
+        ] {
+            let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+            send_fds(stream.as_raw_fd(), fds)?;
+        }
+        Ok(())
+    });
+    let toml = "deny-capabilities = [\"CAP_SYS_TIME\"]\n";
+    let result = with_held("scmb", toml, |pid| {
+        let engine = probe(pid, &format!("recv-fd {socket}"))?;
+        let other = probe(pid, &format!("recv-fd {socket}"))?;
+        check(engine == "fds 1 truncated true first public", || {
+            format!("received with the engine's map and link: {engine:?}, expected the public file only, and MSG_CTRUNC")
+        })?;
+        check(other == "fds 2 truncated false first public", || {
+            format!("received with a map of the host's own: {other:?}, expected both")
+        })
+    });
+    // A probe that failed before it connected leaves the sender waiting.
+    while result.is_err() && !sender.is_finished() {
+        let _ = std::os::unix::net::UnixStream::connect(socket);
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let sent = sender
         .join()
         .map_err(|_| "the sender panicked".to_string())?;

@@ -50,6 +50,7 @@ struct secns {
 
 struct super_block {
 	__u32 s_dev;
+	unsigned long s_magic;
 } __attribute__((preserve_access_index));
 
 struct inode {
@@ -82,6 +83,8 @@ struct path {
 
 struct file {
 	struct path f_path;
+	struct inode *f_inode;
+	void *private_data;
 } __attribute__((preserve_access_index));
 
 struct vfsmount {
@@ -105,9 +108,17 @@ struct nsproxy {
 	struct mnt_namespace *mnt_ns;
 } __attribute__((preserve_access_index));
 
-/* A flavor of struct bpf_map: the name is libbpf's too. */
+/* Flavors of struct bpf_map, bpf_prog, bpf_link: the names are libbpf's. */
 struct bpf_map___secns {
 	__u32 id;
+} __attribute__((preserve_access_index));
+
+struct bpf_prog___secns {
+	enum bpf_attach_type expected_attach_type;
+} __attribute__((preserve_access_index));
+
+struct bpf_link___secns {
+	struct bpf_prog___secns *prog;
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -353,16 +364,7 @@ int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 	return check_file(file->f_path.dentry);
 }
 
-/* A denied file does not reach the namespace as a descriptor either ... */
-SEC("lsm/file_receive")
-int BPF_PROG(secns_policy_file_receive, struct file *file, int ret)
-{
-	if (ret)
-		return ret;
-	return check_file(file->f_path.dentry);
-}
-
-/* ... nor gets a new name there that its rules do not know. */
+/* A denied file gets no new name in the namespace that its rules do not know. */
 SEC("lsm/inode_link")
 int BPF_PROG(secns_policy_inode_link, struct dentry *old_dentry,
 	     struct inode *dir, struct dentry *new_dentry, int ret)
@@ -574,6 +576,65 @@ int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
 	if (ret || !current_ns())
 		return ret;
 	return is_guarded(SECNS_POLICY_MAP, map->id) ? -EPERM : 0;
+}
+
+/* include/uapi/linux/magic.h */
+#define ANON_INODE_FS_MAGIC 0x09041934
+/* Eight bytes as a little-endian word. */
+#define LE64(a, b, c, d, e, f, g, h)                                          \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | \
+	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 |            \
+	 (__u64)(h) << 56)
+
+/*
+ * Whether @file is a descriptor the guard keeps from the namespaces: one of
+ * the engine's maps, or the link of any BPF LSM program, which detaches the
+ * program without any capability (BPF_LINK_DETACH, or closing the last
+ * reference of a link that is not pinned). kernel/bpf/syscall.c makes both
+ * with anon_inode_getfile(), named "bpf-map" and "bpf_link".
+ */
+static __always_inline int guarded_object(struct file *file)
+{
+	struct inode *inode = file->f_inode;
+	struct dentry *d = file->f_path.dentry;
+	struct super_block *sb;
+	__u64 name = 0;
+	__u32 len;
+
+	if (!inode || !d)
+		return 0;
+	sb = inode->i_sb;
+	if (!sb || sb->s_magic != ANON_INODE_FS_MAGIC)
+		return 0;
+	len = d->d_name.len;
+	if (len != 7 && len != 8)
+		return 0;
+	/* Seven bytes and their NUL, or eight. */
+	if (bpf_probe_read_kernel(&name, sizeof(name), d->d_name.name))
+		return 0;
+	if (len == 7 && name == LE64('b', 'p', 'f', '-', 'm', 'a', 'p', 0))
+		return is_guarded(SECNS_POLICY_MAP,
+				  BPF_CORE_READ((struct bpf_map___secns *)
+						file->private_data, id));
+	if (len == 8 && name == LE64('b', 'p', 'f', '_', 'l', 'i', 'n', 'k'))
+		return BPF_CORE_READ((struct bpf_link___secns *)
+				     file->private_data, prog,
+				     expected_attach_type) == BPF_LSM_MAC;
+	return 0;
+}
+
+/*
+ * ... nor receives one of them (SCM_RIGHTS, pidfd_getfd()). A denied file
+ * does not reach the namespace as a descriptor either.
+ */
+SEC("lsm/file_receive")
+int BPF_PROG(secns_policy_file_receive, struct file *file, int ret)
+{
+	if (ret || !current_ns())
+		return ret;
+	if (guarded_object(file))
+		return -EPERM;
+	return check_file(file->f_path.dentry);
 }
 
 /* Whether @dir is in the engine's BPF file system. */

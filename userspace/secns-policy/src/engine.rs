@@ -47,13 +47,14 @@ const VALUE_SIZES: [(&str, usize); 4] = [
     (NAMESPACES, rules::NS_SIZE),
     (ENGINE, rules::ENGINE_SIZE),
 ];
-/// The hooks only file rules need. `attach` leaves them out and the first
+/// The hooks only file rules need (`file_receive` guards the engine too,
+/// and is attached with the others). `attach` leaves them out and the first
 /// `load` of rules with files attaches them, so that while no namespace has
 /// file rules, opening a file costs the host nothing: a BPF program on
 /// `file_open`, even one that returns at once, costs the BPF LSM's
 /// trampoline and a call, about 5 % of an open and close (DESIGN.md §7).
 /// Once attached they stay, until `detach`.
-const FILE_HOOKS: [&str; 3] = ["file_open", "file_receive", "inode_link"];
+const FILE_HOOKS: [&str; 2] = ["file_open", "inode_link"];
 /// The size of `struct secns_policy_inode`, the value of `inodes`.
 const INODE_SIZE: usize = 16;
 /// The engine map's one key.
