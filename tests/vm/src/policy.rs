@@ -50,6 +50,10 @@ pub const TESTS: &[Test] = &[
         run: replaced,
     },
     Test {
+        name: "secns-policy load --pid: the pending namespace a process created, by the engine's record; refused for a process with none",
+        run: load_by_pid,
+    },
+    Test {
         name: "secns-policy: root in a namespace cannot reach the engine's file system (any path, O_PATH, a bind mount), detach it, unmount or move it or a mount above it, nor take BPF objects by id",
         run: guarded,
     },
@@ -331,6 +335,12 @@ impl Held {
             }
             held.lines.push(line);
         }
+    }
+
+    /// The pid of `secns run`, which created the namespace and, executing
+    /// the program, entered it.
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn id(&self) -> Result<u64, String> {
@@ -631,6 +641,68 @@ fn load_errors() -> Outcome {
         &format!("{POLICY} load --ns 999999999 {bad}"),
         "unknown capability",
     )?;
+    back_to(base)
+}
+
+/// `load --pid PID` finds the namespace by the task that created it, as the
+/// engine recorded it in `task_secns_init` (what a runtime needs: it knows
+/// the pid of a container's init, and trusts nothing the container says).
+fn load_by_pid() -> Outcome {
+    let base = count()?;
+    let file = write_policy("by-pid", "deny-capabilities = [\"CAP_SYS_TIME\"]\n")?;
+    // The setup command's parent is `secns run`, which made the namespace.
+    let t = sh_ok(&format!(
+        "secns run --setup 'echo \"id $SECNS_PENDING_ID creator $PPID\"; \
+         {POLICY} show --ns \"$SECNS_PENDING_ID\" --json; \
+         {POLICY} load --pid \"$PPID\" {file}' \
+         -- sh -c 'echo \"settime $({PROBE} settime)\"'"
+    ))?;
+    let l = lines(&t);
+    expect(&l, "settime", &errno(libc::EPERM))?;
+    let id: Vec<&str> = answer(&l, "id")?.split(' ').collect();
+    let shown = l
+        .iter()
+        .find(|line| line.starts_with('{'))
+        .ok_or_else(|| format!("no JSON from show in {l:?}"))?;
+    let shown: serde_json::Value =
+        serde_json::from_str(shown).map_err(|e| format!("show --json: {e}: {shown}"))?;
+    let ns = &shown["namespaces"][0];
+    check(
+        id.len() == 3
+            && ns["id"]
+                .as_u64()
+                .is_some_and(|n| Some(n) == id[0].parse().ok())
+            && ns["creator"]
+                .as_u64()
+                .is_some_and(|n| Some(n) == id[2].parse().ok())
+            && ns["state"] == "pending",
+        || format!("show of the pending namespace: {ns}; setup said {id:?}"),
+    )?;
+    // The loader's answer names the namespace it found.
+    let said = l.iter().find(|line| line.starts_with("namespace "));
+    check(
+        said.is_some_and(|s| s.starts_with(&format!("namespace {}: deny CAP_SYS_TIME", id[0]))),
+        || format!("load --pid said {said:?} for namespace {}", id[0]),
+    )?;
+    // A process with no pending namespace: this shell.
+    load_fails(
+        &format!("{POLICY} load --pid $$ {file}"),
+        "has no pending security namespace that the policy engine knows",
+    )?;
+    // One that entered the namespace it created has none pending either.
+    let held = Held::start("by-pid-entered", "", "true")?;
+    let pid = held.pid();
+    let got = load_fails(
+        &format!("{POLICY} load --pid {pid} {file}"),
+        &format!("process {pid} has no pending security namespace"),
+    );
+    held.release()?;
+    got?;
+    // --ns and --pid name the namespace in two ways: only one is allowed.
+    let both = sh(&format!("{POLICY} load --ns 1 --pid 1 {file}"))?;
+    check(both.status.code() == Some(2), || {
+        format!("load --ns --pid: {}: {:?}", both.status, text(&both.stderr))
+    })?;
     back_to(base)
 }
 

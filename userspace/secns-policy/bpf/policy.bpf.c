@@ -462,6 +462,7 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	seen.parent = parent;
 	seen.depth = ns->depth;
 	seen.state = SECNS_POLICY_PENDING;
+	seen.creator = (__u32)bpf_get_current_pid_tgid();
 	if (bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST))
 		return -ENOSPC;
 	return 0;

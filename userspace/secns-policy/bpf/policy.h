@@ -152,7 +152,15 @@ struct secns_policy_ns {
 	__u64 rules;
 	__u32 depth;
 	__u32 state;
+	/*
+	 * The task that created it, by its thread id in the initial pid
+	 * namespace (a single-threaded process's pid): `load --pid` finds a
+	 * pending namespace by its creator, which a runtime knows without
+	 * trusting what runs in the container.
+	 */
+	__u32 creator;
+	__u32 pad;
 };
-_Static_assert(sizeof(struct secns_policy_ns) == 24, "src/rules.rs: NS_SIZE");
+_Static_assert(sizeof(struct secns_policy_ns) == 32, "src/rules.rs: NS_SIZE");
 
 #endif /* SECNS_POLICY_H */

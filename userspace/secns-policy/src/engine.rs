@@ -867,6 +867,31 @@ impl Engine {
         ))
     }
 
+    /// The pending namespace that the task `pid` (a thread id in the
+    /// initial pid namespace) created, as the engine recorded it.
+    pub fn pending_of(&self, pid: u32) -> Result<u64> {
+        let mut found = None;
+        for key in self.namespaces.keys() {
+            let Some(id) = rules::id_of(&key) else {
+                continue;
+            };
+            if let Some(seen) = self.seen(id)? {
+                if seen.creator == pid && !seen.entered {
+                    // A task has one pending namespace at a time; one
+                    // being freed may linger an instant: the newest wins.
+                    found = found.max(Some(id));
+                }
+            }
+        }
+        found.ok_or_else(|| {
+            Error(format!(
+                "process {pid} has no pending security namespace that the policy engine \
+                 knows: it created none since `secns-policy attach`, entered it already, or \
+                 is not a process of the initial pid namespace's view"
+            ))
+        })
+    }
+
     /// Gives namespace `ns` the rules `new`, replacing those it had, with
     /// those of its nearest ancestor with rules added: one map update,
     /// under the engine's lock.

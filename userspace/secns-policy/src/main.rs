@@ -46,12 +46,21 @@ enum Cmd {
     /// it had.
     ///
     /// The namespace must have been created after `attach`, must still be
-    /// pending, and must be a descendant of the caller's namespace.
+    /// pending, and must be a descendant of the caller's namespace. It is
+    /// named by its id, or by the process that created it: a runtime knows
+    /// the pid of a container's init, and the engine recorded which task
+    /// created which namespace, so nothing the container says is trusted.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ns", "pid"])))]
     Load {
         /// The namespace's id (SECNS_PENDING_ID in a `secns run` setup
         /// command).
         #[arg(long = "ns", value_name = "ID")]
-        ns: u64,
+        ns: Option<u64>,
+        /// The pending namespace of this process: the one it created with
+        /// LSM_ATTR_UNSHARE_INIT and has not entered (its pid as the
+        /// initial pid namespace sees it; for a thread, its thread id).
+        #[arg(long = "pid", value_name = "PID")]
+        pid: Option<u32>,
         /// The policy file (TOML: deny-capabilities, deny-open, nested,
         /// nested-errno, scope).
         policy: PathBuf,
@@ -95,10 +104,16 @@ fn run(cmd: Cmd) -> Result<(), Box<dyn std::error::Error>> {
                 engine::PIN_DIR
             ),
         },
-        Cmd::Load { ns, policy } => {
+        Cmd::Load { ns, pid, policy } => {
             engine::preflight()?;
             let rules = PolicyFile::read(&policy)?.resolve()?;
-            Engine::open()?.load(ns, &rules)?;
+            let engine = Engine::open()?;
+            let ns = match (ns, pid) {
+                (Some(ns), _) => ns,
+                (None, Some(pid)) => engine.pending_of(pid)?,
+                (None, None) => return Err("load needs --ns or --pid".into()),
+            };
+            engine.load(ns, &rules)?;
             println!("namespace {ns}: {}", describe(&rules));
         }
         Cmd::Show { ns, json } => show(ns, json)?,
@@ -153,6 +168,7 @@ fn show(only: Option<u64>, json: bool) -> Result<(), Box<dyn std::error::Error>>
                     "parent": n.seen.map(|s| s.parent),
                     "depth": n.seen.map(|s| s.depth),
                     "rules-from": n.seen.map(|s| s.rules_from),
+                    "creator": n.seen.map(|s| s.creator),
                     "state": match n.seen {
                         None => "unknown",
                         Some(s) if s.entered => "entered",

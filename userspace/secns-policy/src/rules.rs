@@ -89,7 +89,7 @@ pub fn filter_bit(dev: u64, ino: u64) -> usize {
     usize::try_from(h >> 54).unwrap_or(0)
 }
 /// The size of `struct secns_policy_ns`.
-pub const NS_SIZE: usize = 24;
+pub const NS_SIZE: usize = 32;
 /// The size of `struct secns_policy_engine`.
 pub const ENGINE_SIZE: usize = 40;
 
@@ -659,6 +659,9 @@ pub struct Seen {
     pub depth: u32,
     /// Whether a task has entered it (else it is still pending).
     pub entered: bool,
+    /// The thread id, in the initial pid namespace, of the task that
+    /// created it.
+    pub creator: u32,
 }
 
 impl Seen {
@@ -672,6 +675,7 @@ impl Seen {
             rules_from: u64_at(b, 8)?,
             depth: u32_at(b, 16)?,
             entered: u32_at(b, 20)? == ENTERED,
+            creator: u32_at(b, 24)?,
         })
     }
 }
@@ -781,16 +785,19 @@ mod tests {
         ns.extend_from_slice(&4u64.to_ne_bytes());
         ns.extend_from_slice(&3u32.to_ne_bytes());
         ns.extend_from_slice(&1u32.to_ne_bytes());
+        ns.extend_from_slice(&4242u32.to_ne_bytes());
+        ns.extend_from_slice(&0u32.to_ne_bytes());
         assert_eq!(
             Seen::decode(&ns),
             Some(Seen {
                 parent: 5,
                 rules_from: 4,
                 depth: 3,
-                entered: true
+                entered: true,
+                creator: 4242,
             })
         );
-        assert_eq!(Seen::decode(&ns[..23]), None);
+        assert_eq!(Seen::decode(&ns[..31]), None);
     }
 
     #[test]
