@@ -27,6 +27,7 @@
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/errno.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -579,8 +580,6 @@ int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
 	return is_guarded(SECNS_POLICY_MAP, map->id) ? -EPERM : 0;
 }
 
-/* include/uapi/linux/magic.h */
-#define ANON_INODE_FS_MAGIC 0x09041934
 /* Eight bytes as a little-endian word. */
 #define LE64(a, b, c, d, e, f, g, h)                                          \
 	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | \

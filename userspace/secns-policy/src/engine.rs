@@ -535,24 +535,16 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
             continue;
         };
         let pin = pin_path(&link_name(&hook));
-        if !pin.exists() && FILE_HOOKS.contains(&hook.as_str()) {
-            // Attached by the first load of file rules.
-            continue;
-        }
         if pin.exists() {
             // An LSM link cannot change its program (BPF_LINK_UPDATE is
             // EINVAL for tracing links): the new program is attached next
             // to the old one, and its pin replaces the old one's with
             // rename(2), which detaches the old program. Some program of
             // the engine is on the hook at every instant.
-            let mut link = prog
-                .attach_lsm()
-                .map_err(bpf_err(format!("cannot attach the program of lsm/{hook}")))?;
             // (bpffs reserves names with a dot.)
             let new = pin_path(&format!("new-{}", link_name(&hook)));
             let _ = std::fs::remove_file(&new);
-            link.pin(&new)
-                .map_err(bpf_err(format!("cannot pin {}", new.display())))?;
+            attach_and_pin(&mut prog, &hook, &new)?;
             std::fs::rename(&new, &pin).or_else(|e| {
                 fail(format!(
                     "cannot replace {} with {}: {e}",
@@ -560,9 +552,10 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
                     new.display()
                 ))
             })?;
-        } else {
+        } else if !FILE_HOOKS.contains(&hook.as_str()) {
             attach_and_pin(&mut prog, &hook, &pin)?;
         }
+        // (A file hook not attached yet waits for the first file rules.)
     }
     for name in pinned_links()? {
         if !hooks.iter().any(|h| link_name(h) == name) {
