@@ -46,8 +46,10 @@ debian_mirror() {
 
 # What the host's Rust build of the user-space workspace needs beyond gcc
 # and libc6-dev: libbpf-rs builds its vendored libbpf (make, pkg-config) and
-# links the static libelf.a and libz.a (libelf-dev, zlib1g-dev).
-HOST_PACKAGES="make pkg-config libelf-dev zlib1g-dev"
+# links the static libelf.a and libz.a (libelf-dev, zlib1g-dev);
+# secns-runtime links libcontainer's seccomp support with the static
+# libseccomp.a (libseccomp-dev).
+HOST_PACKAGES="make pkg-config libelf-dev zlib1g-dev libseccomp-dev"
 
 # host_packages: install what HOST_PACKAGES lists and the host lacks.
 host_packages() {

@@ -1,0 +1,272 @@
+//! The secns steps, run by the container's own processes through
+//! libcontainer's `Executor`.
+//!
+//! libcontainer's init (and an `exec`'s process) sets up the namespaces,
+//! the root file system, seccomp and the capabilities of the spec, then
+//! calls [`Executor::validate`], reports ready (`create` returns), waits
+//! for `start` and calls [`Executor::exec`]. So:
+//!
+//! - `validate()` of a container's init creates its pending security
+//!   namespace (INIT, `CAP_MAC_ADMIN`, which the runtime added to the
+//!   spec for this step), of an `exec`'s process joins the container's
+//!   (JOIN, through a pidfd of the container's init that the runtime
+//!   opened); then it drops the capabilities the runtime added from every
+//!   set, so that the workload never holds them, and reports the outcome
+//!   to the runtime through a pipe;
+//! - `exec()` of the init enters the pending namespace (UNSHARE: no
+//!   capability needed to enter one's own) right before libcontainer's
+//!   default executor executes the workload. If it cannot, the workload is
+//!   not executed.
+
+use crate::spec::Intended;
+use libcontainer::oci_spec::runtime::Spec;
+use libcontainer::workload::default::DefaultExecutor;
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use std::cell::Cell;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// What a container process does about its security namespace.
+#[derive(Clone, Copy, Debug)]
+pub enum Step {
+    /// A container's init: create the pending namespace at `validate()`,
+    /// enter it at `exec()`.
+    Init,
+    /// A process of `exec`: join the namespace of the task `pidfd` refers
+    /// to (the container's init) at `validate()`.
+    Join {
+        /// A pidfd of the container's init, opened by the runtime before
+        /// libcontainer cloned this process.
+        pidfd: RawFd,
+    },
+}
+
+/// libcontainer's default executor, with the secns steps around it.
+///
+/// Holds descriptor numbers, not descriptors: the value is cloned into the
+/// container's processes (libcontainer clones without `CLONE_FILES`), where
+/// the descriptors are open at the same numbers until the workload is
+/// executed (they are close-on-exec).
+#[derive(Clone)]
+pub struct SecnsExecutor {
+    step: Step,
+    intended: Intended,
+    report: RawFd,
+    /// The namespace `validate()` created (an init only).
+    pending: Cell<u64>,
+}
+
+impl SecnsExecutor {
+    /// `report` is the write end of the pipe the outcome is written to.
+    pub fn new(step: Step, intended: Intended, report: &OwnedFd) -> Self {
+        Self {
+            step,
+            intended,
+            report: report.as_raw_fd(),
+            pending: Cell::new(0),
+        }
+    }
+
+    fn secns_step(&self) -> Result<u64, Report> {
+        match self.step {
+            Step::Init => secns::init().map_err(|e| Report::failed(Op::Init, e.errno())),
+            Step::Join { pidfd } => {
+                // SAFETY: the runtime opened `pidfd` before the clone that
+                // made this process, and nothing here closes it before the
+                // join: it is open for the duration of this borrow.
+                let fd = unsafe { BorrowedFd::borrow_raw(pidfd) };
+                let joined = secns::join(fd).map_err(|e| Report::failed(Op::Join, e.errno()));
+                // SAFETY: as above; this process owns its copy of the
+                // descriptor and uses the number no more after this.
+                drop(unsafe { OwnedFd::from_raw_fd(pidfd) });
+                joined?;
+                secns::status()
+                    .map(|info| info.id)
+                    .map_err(|e| Report::failed(Op::Join, e.errno()))
+            }
+        }
+    }
+
+    fn tell(&self, report: Report) {
+        // SAFETY: the runtime keeps the pipe's write end open until the
+        // container is created, and this process has its own copy, open
+        // until the workload is executed.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.report) };
+        // The runtime reads exactly one record; a failure to write leaves
+        // it without one, which it reports as such.
+        let _ = write_all(fd, &report.encode());
+    }
+}
+
+impl Executor for SecnsExecutor {
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        let outcome = self.secns_step().and_then(|id| {
+            drop_added(self.intended).map_err(|e| {
+                Report::failed(Op::DropCapabilities, e.raw_os_error().unwrap_or(libc::EIO))
+            })?;
+            Ok(id)
+        });
+        match outcome {
+            Ok(id) => {
+                self.pending.set(id);
+                self.tell(Report::ok(id));
+            }
+            Err(r) => {
+                self.tell(r);
+                return Err(ExecutorValidationError::ArgValidationError(r.to_string()));
+            }
+        }
+        DefaultExecutor {}.validate(spec)
+    }
+
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        if let Step::Init = self.step {
+            secns::unshare().map_err(|e| ExecutorError::Other(e.to_string()))?;
+            match secns::status() {
+                Ok(info) if info.id == self.pending.get() && info.pending_id.is_none() => {}
+                Ok(info) => {
+                    return Err(ExecutorError::Other(format!(
+                        "entered security namespace {}, not {}",
+                        info.id,
+                        self.pending.get()
+                    )))
+                }
+                Err(e) => return Err(ExecutorError::Other(e.to_string())),
+            }
+        }
+        DefaultExecutor {}.exec(spec)
+    }
+}
+
+/// Drops `CAP_MAC_ADMIN` and `CAP_SETPCAP` from every set the spec does
+/// not grant them in (see [`Intended::drops`]), and checks that they are
+/// gone: the process's sets are the spec's again.
+fn drop_added(intended: Intended) -> io::Result<()> {
+    let err = |e: caps::errors::CapsError| io::Error::other(e.to_string());
+    let drops = intended.drops();
+    for (set, caps) in &drops {
+        for &cap in caps {
+            // Dropping from the bounding set needs CAP_SETPCAP even for a
+            // capability that is not there: drop what is there only.
+            if caps::has_cap(None, *set, cap).map_err(err)? {
+                caps::drop(None, *set, cap).map_err(err)?;
+            }
+        }
+    }
+    for (set, caps) in &drops {
+        for &cap in caps {
+            if caps::has_cap(None, *set, cap).map_err(err)? {
+                return Err(io::Error::from_raw_os_error(libc::EPERM));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_all(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<()> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes, and `fd` is
+    // an open descriptor for the duration of the call.
+    let n = unsafe { libc::write(fd.as_fd().as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else if n as usize != buf.len() {
+        Err(io::Error::from_raw_os_error(libc::EIO))
+    } else {
+        Ok(())
+    }
+}
+
+/// The step a [`Report`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `LSM_ATTR_UNSHARE_INIT` in the container's init.
+    Init = 1,
+    /// `LSM_ATTR_UNSHARE` with `SECNS_JOIN` in an `exec`'s process.
+    Join = 2,
+    /// Dropping the capabilities the runtime added.
+    DropCapabilities = 3,
+}
+
+/// What a container process tells the runtime about its secns step: the
+/// namespace it created or joined, or the step that failed and its errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// 0, or the step that failed.
+    op: u32,
+    /// 0, or the errno of the failed step.
+    errno: i32,
+    /// The namespace, when nothing failed.
+    id: u64,
+}
+
+/// The size of an encoded [`Report`].
+pub const REPORT_SIZE: usize = 16;
+
+impl Report {
+    fn ok(id: u64) -> Self {
+        Self {
+            op: 0,
+            errno: 0,
+            id,
+        }
+    }
+
+    fn failed(op: Op, errno: i32) -> Self {
+        Self {
+            op: op as u32,
+            errno,
+            id: 0,
+        }
+    }
+
+    fn encode(&self) -> [u8; REPORT_SIZE] {
+        let mut b = [0u8; REPORT_SIZE];
+        b[..4].copy_from_slice(&self.op.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.errno.to_ne_bytes());
+        b[8..].copy_from_slice(&self.id.to_ne_bytes());
+        b
+    }
+
+    /// Decodes what [`Report::encode`] wrote.
+    pub fn decode(b: &[u8; REPORT_SIZE]) -> Self {
+        let word = |r: std::ops::Range<usize>| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&b[r]);
+            w
+        };
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&b[8..]);
+        Self {
+            op: u32::from_ne_bytes(word(0..4)),
+            errno: i32::from_ne_bytes(word(4..8)),
+            id: u64::from_ne_bytes(id),
+        }
+    }
+
+    /// The namespace, or what failed.
+    pub fn outcome(&self) -> Result<u64, String> {
+        if self.op == 0 {
+            Ok(self.id)
+        } else {
+            Err(self.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.op {
+            0 => return write!(f, "security namespace {}", self.id),
+            1 => secns::Op::Init,
+            2 => secns::Op::Join,
+            _ => {
+                return write!(
+                    f,
+                    "dropping the capabilities the runtime added (CAP_MAC_ADMIN) failed: {}",
+                    io::Error::from_raw_os_error(self.errno)
+                )
+            }
+        };
+        write!(f, "{}", secns::Error::new(op, self.errno))
+    }
+}

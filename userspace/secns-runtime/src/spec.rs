@@ -1,0 +1,383 @@
+//! What the runtime changes in a container's spec: the capabilities the
+//! secns step needs, added for it and dropped again right after it.
+
+use caps::{CapSet, Capability};
+use libcontainer::oci_spec::runtime::{
+    Capabilities, Capability as SpecCapability, LinuxCapabilities, LinuxSeccompAction, Process,
+    Spec,
+};
+
+/// The annotation naming the container's policy: a secns-policy file on
+/// the host.
+pub const POLICY_ANNOTATION: &str = "run.secns.policy";
+/// The annotation `state` reports the container's security namespace in.
+pub const ID_ANNOTATION: &str = "run.secns.id";
+
+/// The capability sets, as bits, in the order capabilities are dropped
+/// from them: the bounding set while `CAP_SETPCAP` is still effective,
+/// the permitted set after the effective one.
+const SETS: [(CapSet, u8); 5] = [
+    (CapSet::Ambient, 1),
+    (CapSet::Bounding, 2),
+    (CapSet::Inheritable, 4),
+    (CapSet::Effective, 8),
+    (CapSet::Permitted, 16),
+];
+const ALL: u8 = 31;
+const BEP: u8 = 2 | 8 | 16;
+
+/// The capabilities the runtime adds for a secns step, in the order they
+/// are dropped again (`CAP_SETPCAP` last: dropping the others from the
+/// bounding set needs it): `CAP_MAC_ADMIN` for INIT and JOIN,
+/// `CAP_SYS_PTRACE` for JOIN (its ptrace-read check of the container's
+/// init, which an `exec` as another user, or with fewer capabilities than
+/// the init, would not pass), `CAP_SETPCAP` to drop them from the bounding
+/// set.
+const RUNTIME_CAPS: [(SpecCapability, Capability); 3] = [
+    (SpecCapability::MacAdmin, Capability::CAP_MAC_ADMIN),
+    (SpecCapability::SysPtrace, Capability::CAP_SYS_PTRACE),
+    (SpecCapability::Setpcap, Capability::CAP_SETPCAP),
+];
+
+/// The sets in which a process's spec grants each of the capabilities
+/// the runtime adds for its secns step (`RUNTIME_CAPS`): after that step
+/// the process drops them from every other set, so that its sets are the
+/// spec's again and the workload never holds what the runtime added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Intended {
+    bits: [u8; RUNTIME_CAPS.len()],
+}
+
+impl Intended {
+    /// What `caps` grants; `None` (no `capabilities` object, for which
+    /// libcontainer drops nothing) grants everything.
+    pub fn of(caps: Option<&LinuxCapabilities>) -> Self {
+        let Some(c) = caps else {
+            return Self {
+                bits: [ALL; RUNTIME_CAPS.len()],
+            };
+        };
+        let sets = [
+            c.ambient(),
+            c.bounding(),
+            c.inheritable(),
+            c.effective(),
+            c.permitted(),
+        ];
+        Self {
+            bits: RUNTIME_CAPS.map(|(cap, _)| {
+                sets.iter()
+                    .zip(SETS)
+                    .filter(|(s, _)| s.as_ref().is_some_and(|s| s.contains(&cap)))
+                    .fold(0, |acc, (_, (_, bit))| acc | bit)
+            }),
+        }
+    }
+
+    /// Also grants `cap` in the bounding, effective and permitted sets
+    /// (and the ambient one if `ambient`), as libcontainer does with an
+    /// `exec --cap`.
+    pub fn with(mut self, cap: SpecCapability, ambient: bool) -> Self {
+        let bits = BEP | if ambient { 1 } else { 0 };
+        for (i, (c, _)) in RUNTIME_CAPS.iter().enumerate() {
+            if *c == cap {
+                self.bits[i] |= bits;
+            }
+        }
+        self
+    }
+
+    /// The capabilities to add for a step (`join`: JOIN, else INIT): the
+    /// step's own that the spec does not grant in all of the bounding,
+    /// effective and permitted sets, and `CAP_SETPCAP` when any of them is
+    /// to be dropped from the bounding set again.
+    pub fn lent(&self, join: bool) -> Vec<SpecCapability> {
+        let mut add: Vec<SpecCapability> = RUNTIME_CAPS[..if join { 2 } else { 1 }]
+            .iter()
+            .zip(self.bits)
+            .filter(|(_, bits)| bits & BEP != BEP)
+            .map(|((cap, _), _)| *cap)
+            .collect();
+        let bounding = RUNTIME_CAPS[..2]
+            .iter()
+            .zip(self.bits)
+            .any(|((cap, _), bits)| add.contains(cap) && bits & 2 == 0);
+        if bounding && self.bits[2] & BEP != BEP {
+            add.push(SpecCapability::Setpcap);
+        }
+        add
+    }
+
+    /// For each set, in the order to drop from them, the runtime's
+    /// capabilities that the spec does not grant there.
+    pub fn drops(&self) -> Vec<(CapSet, Vec<Capability>)> {
+        SETS.iter()
+            .map(|&(set, bit)| {
+                let caps = RUNTIME_CAPS
+                    .iter()
+                    .zip(self.bits)
+                    .filter(|(_, bits)| bits & bit == 0)
+                    .map(|((_, cap), _)| *cap)
+                    .collect();
+                (set, caps)
+            })
+            .collect()
+    }
+}
+
+/// Adds `cap` to `set` (created empty if the spec has none).
+fn add(set: &Option<Capabilities>, cap: SpecCapability) -> Option<Capabilities> {
+    let mut set = set.clone().unwrap_or_default();
+    set.insert(cap);
+    Some(set)
+}
+
+/// Gives `process` the capabilities its secns step (`join`: JOIN, else
+/// INIT) needs in its bounding, effective and permitted sets (see
+/// [`Intended::lent`]); returns what its spec grants.
+///
+/// A process without a `capabilities` object keeps every capability
+/// (libcontainer drops none), so nothing is added to it.
+pub fn grant(process: &mut Process, join: bool) -> Intended {
+    let intended = Intended::of(process.capabilities().as_ref());
+    let Some(mut c) = process.capabilities().clone() else {
+        return intended;
+    };
+    for cap in intended.lent(join) {
+        c.set_bounding(add(c.bounding(), cap));
+        c.set_effective(add(c.effective(), cap));
+        c.set_permitted(add(c.permitted(), cap));
+    }
+    process.set_capabilities(Some(c));
+    intended
+}
+
+/// The system calls the secns steps make inside the container, after
+/// libcontainer applied the container's seccomp filter.
+pub const SECNS_SYSCALLS: [&str; 2] = ["lsm_set_self_attr", "lsm_get_self_attr"];
+
+/// Why the container's seccomp profile would refuse the secns steps'
+/// system calls, if it would: a profile that refuses by default must
+/// allow [`SECNS_SYSCALLS`] (harmless once the workload holds no
+/// `CAP_MAC_ADMIN`), and libseccomp must know their names.
+pub fn seccomp_refuses(spec: &Spec) -> Option<String> {
+    let seccomp = spec.linux().as_ref()?.seccomp().as_ref()?;
+    let allows = |a: LinuxSeccompAction| {
+        matches!(
+            a,
+            LinuxSeccompAction::ScmpActAllow | LinuxSeccompAction::ScmpActLog
+        )
+    };
+    if allows(seccomp.default_action()) {
+        return None;
+    }
+    let rules = seccomp.syscalls().clone().unwrap_or_default();
+    let missing: Vec<&str> = SECNS_SYSCALLS
+        .into_iter()
+        .filter(|name| {
+            !rules.iter().any(|r| {
+                allows(r.action())
+                    && r.args().as_ref().is_none_or(|a| a.is_empty())
+                    && r.names().iter().any(|n| n == name)
+            })
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "the container's seccomp profile refuses {} by default: secns-runtime              calls them inside the container to create, enter and join its security              namespace; allow them (SCMP_ACT_ALLOW, no argument conditions)",
+            missing.join(" and ")
+        ));
+    }
+    let unknown: Vec<&str> = SECNS_SYSCALLS
+        .into_iter()
+        .filter(|n| libseccomp::ScmpSyscall::from_name(n).is_err())
+        .collect();
+    if !unknown.is_empty() {
+        return Some(format!(
+            "the container's seccomp profile allows {}, but the libseccomp this              secns-runtime is linked with does not know them (libseccomp 2.6 or later              does) and would drop those rules",
+            unknown.join(" and ")
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn process(caps: &[SpecCapability]) -> Process {
+        let set: Capabilities = caps.iter().copied().collect();
+        let mut c = LinuxCapabilities::default();
+        c.set_bounding(Some(set.clone()));
+        c.set_effective(Some(set.clone()));
+        c.set_permitted(Some(set.clone()));
+        c.set_inheritable(Some(set.clone()));
+        c.set_ambient(Some(set));
+        let mut p = Process::default();
+        p.set_capabilities(Some(c));
+        p
+    }
+
+    /// Whether `p` has `cap` in its ambient, bounding, inheritable,
+    /// effective and permitted sets.
+    fn has(p: &Process, cap: SpecCapability) -> [bool; 5] {
+        let c = p.capabilities().clone().unwrap_or_default();
+        [
+            c.ambient(),
+            c.bounding(),
+            c.inheritable(),
+            c.effective(),
+            c.permitted(),
+        ]
+        .map(|s| s.as_ref().is_some_and(|s| s.contains(&cap)))
+    }
+
+    const MAC: Capability = Capability::CAP_MAC_ADMIN;
+    const PTRACE: Capability = Capability::CAP_SYS_PTRACE;
+    const SETPCAP: Capability = Capability::CAP_SETPCAP;
+
+    #[test]
+    fn an_init_gets_mac_admin_and_setpcap_and_drops_them_from_every_set() {
+        let mut p = process(&[SpecCapability::Kill]);
+        let intended = grant(&mut p, false);
+        let bep = [false, true, false, true, true];
+        assert_eq!(has(&p, SpecCapability::MacAdmin), bep);
+        assert_eq!(has(&p, SpecCapability::Setpcap), bep);
+        assert_eq!(has(&p, SpecCapability::SysPtrace), [false; 5]);
+        assert_eq!(has(&p, SpecCapability::Kill), [true; 5]);
+        let drops = intended.drops();
+        let sets: Vec<String> = drops.iter().map(|d| format!("{:?}", d.0)).collect();
+        assert_eq!(
+            sets,
+            [
+                "Ambient",
+                "Bounding",
+                "Inheritable",
+                "Effective",
+                "Permitted"
+            ]
+        );
+        assert!(drops.iter().all(|(_, c)| c == &vec![MAC, PTRACE, SETPCAP]));
+    }
+
+    #[test]
+    fn a_join_also_gets_sys_ptrace() {
+        let mut p = process(&[SpecCapability::Kill]);
+        let intended = grant(&mut p, true);
+        let bep = [false, true, false, true, true];
+        assert_eq!(has(&p, SpecCapability::MacAdmin), bep);
+        assert_eq!(has(&p, SpecCapability::SysPtrace), bep);
+        assert_eq!(has(&p, SpecCapability::Setpcap), bep);
+        assert!(intended
+            .drops()
+            .iter()
+            .all(|(_, c)| c == &vec![MAC, PTRACE, SETPCAP]));
+    }
+
+    #[test]
+    fn what_the_spec_grants_is_kept() {
+        let mut p = process(&[SpecCapability::Setpcap]);
+        let drops = grant(&mut p, false).drops();
+        assert!(drops.iter().all(|(_, c)| c == &vec![MAC, PTRACE]));
+        let mut p = process(&[SpecCapability::MacAdmin]);
+        let drops = grant(&mut p, false).drops();
+        assert!(drops.iter().all(|(_, c)| c == &vec![PTRACE, SETPCAP]));
+        assert!(!has(&p, SpecCapability::Setpcap)[1], "SETPCAP not needed");
+    }
+
+    #[test]
+    fn mac_admin_granted_in_the_bounding_set_only_is_dropped_elsewhere() {
+        let mut p = process(&[]);
+        let mut c = p.capabilities().clone().unwrap_or_default();
+        c.set_bounding(Some([SpecCapability::MacAdmin].into_iter().collect()));
+        p.set_capabilities(Some(c));
+        let drops = grant(&mut p, false).drops();
+        assert_eq!(drops[1].1, vec![PTRACE, SETPCAP]);
+        assert_eq!(drops[3].1, vec![MAC, PTRACE, SETPCAP]);
+        assert!(!has(&p, SpecCapability::Setpcap)[1]);
+    }
+
+    #[test]
+    fn a_process_without_capabilities_keeps_all_and_gets_nothing() {
+        let mut p = Process::default();
+        p.set_capabilities(None);
+        assert!(grant(&mut p, true)
+            .drops()
+            .iter()
+            .all(|(_, c)| c.is_empty()));
+        assert!(p.capabilities().is_none());
+    }
+
+    #[test]
+    fn the_names_given_to_exec_cap_are_libcontainer_s() {
+        use libcontainer::capabilities::CapabilityExt;
+        use std::str::FromStr;
+        let names: Vec<String> = [SpecCapability::SysPtrace, SpecCapability::Setpcap]
+            .iter()
+            .map(|c| c.to_cap().to_string())
+            .collect();
+        assert_eq!(names, ["CAP_SYS_PTRACE", "CAP_SETPCAP"]);
+        for n in names {
+            assert!(Capability::from_str(&n).is_ok());
+        }
+    }
+
+    #[test]
+    fn an_exec_cap_is_granted_as_libcontainer_grants_it() {
+        let i =
+            Intended::of(Some(&LinuxCapabilities::default())).with(SpecCapability::MacAdmin, false);
+        assert_eq!(
+            i.lent(true),
+            vec![SpecCapability::SysPtrace, SpecCapability::Setpcap]
+        );
+        let drops = i.drops();
+        assert_eq!(drops[0].1, vec![MAC, PTRACE, SETPCAP]);
+        assert_eq!(drops[1].1, vec![PTRACE, SETPCAP]);
+        assert_eq!(drops[2].1, vec![MAC, PTRACE, SETPCAP]);
+    }
+
+    fn with_seccomp(json: serde_json::Value) -> Spec {
+        let mut spec = Spec::default();
+        let mut linux = spec.linux().clone().unwrap_or_default();
+        linux.set_seccomp(Some(serde_json::from_value(json).unwrap()));
+        spec.set_linux(Some(linux));
+        spec
+    }
+
+    #[test]
+    fn a_profile_that_refuses_by_default_must_allow_the_secns_calls() {
+        assert_eq!(seccomp_refuses(&Spec::default()), None);
+        let allow = with_seccomp(serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"}));
+        assert_eq!(seccomp_refuses(&allow), None);
+        let deny = with_seccomp(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"names": ["read", "lsm_get_self_attr"], "action": "SCMP_ACT_ALLOW"}]
+        }));
+        let why = seccomp_refuses(&deny).unwrap_or_default();
+        assert!(
+            why.contains("refuses lsm_set_self_attr by default"),
+            "{why}"
+        );
+        let conditional = with_seccomp(serde_json::json!({
+            "defaultAction": "SCMP_ACT_KILL",
+            "syscalls": [{"names": ["lsm_set_self_attr", "lsm_get_self_attr"],
+                          "action": "SCMP_ACT_ALLOW",
+                          "args": [{"index": 0, "value": 100, "op": "SCMP_CMP_EQ"}]}]
+        }));
+        let why = seccomp_refuses(&conditional).unwrap_or_default();
+        assert!(
+            why.contains("lsm_set_self_attr and lsm_get_self_attr"),
+            "{why}"
+        );
+        let allowed = with_seccomp(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"names": ["lsm_set_self_attr", "lsm_get_self_attr"],
+                          "action": "SCMP_ACT_ALLOW"}]
+        }));
+        let known = libseccomp::ScmpSyscall::from_name("lsm_set_self_attr").is_ok();
+        match seccomp_refuses(&allowed) {
+            None => assert!(known),
+            Some(why) => assert!(!known && why.contains("libseccomp 2.6"), "{why}"),
+        }
+    }
+}
