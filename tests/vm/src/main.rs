@@ -9,7 +9,8 @@
 //!
 //! - no argument: the crate and command tests, the audit records of the
 //!   ptrace boundary, those of the BPF policy engine (`secns-policy`) and
-//!   of the kfuncs it uses, for a normal boot;
+//!   of the kfuncs it uses, and the OCI runtime's (`secns-runtime`), for a
+//!   normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity`, the
 //!   secns boot parameters and no `bpf` in `lsm=` (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
@@ -40,6 +41,7 @@ mod kfuncs;
 mod policy;
 mod policy_files;
 mod ptrace;
+mod runtime;
 mod stress;
 mod sys;
 mod tap;
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
             policy::TESTS,
             policy_files::TESTS,
             kfuncs::TESTS,
+            runtime::TESTS,
         ]
         .concat(),
         Some("--drop-cap-mac-admin") => return cli::drop_cap_and_exec(&args[1..]),
