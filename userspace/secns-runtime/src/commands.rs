@@ -449,8 +449,9 @@ pub fn spec(bundle: Option<&Path>, rootless: bool, policy: Option<&Path>) -> Res
         a.insert(spec::POLICY_ANNOTATION.into(), p.display().to_string());
         spec.set_annotations(Some(a));
     }
-    spec.save(&path)
-        .with_context(|| format!("cannot write {}", path.display()))
+    // Pretty, as runc writes it: it is there to be edited.
+    let text = serde_json::to_string_pretty(&spec)? + "\n";
+    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `run`: `create` and `start`; unless detached, waits for the init and
