@@ -54,10 +54,10 @@ const POLICY: &str = "/bin/secns-policy";
 const ROOT: &str = "/tmp/secns-runtime";
 /// The policy of container `web`: no clock, no `/etc/secret`.
 const WEB_POLICY: &str = "/tmp/rt-web.toml";
-/// CAP_SYS_TIME, CAP_MAC_ADMIN and CAP_SETPCAP, as bits of /proc's Cap* lines.
+/// Capabilities, as bits of /proc's Cap* lines: the one the specs grant,
+/// and those the runtime lends for its steps.
 const CAP_SYS_TIME: u32 = 25;
-const CAP_MAC_ADMIN: u32 = 33;
-const CAP_SETPCAP: u32 = 8;
+const LENT: [u32; 4] = [33, 19, 21, 8];
 
 /// What each container's program prints, then it sleeps as the
 /// container's init for `exec` to join it.
@@ -129,13 +129,18 @@ fn bundle(name: &str, policy: Option<&str>, script: &str) -> Result<String, Stri
     Ok(dir)
 }
 
-/// Gives the bundle's config.json the seccomp profile `profile`.
-fn set_seccomp(dir: &str, profile: serde_json::Value) -> Outcome {
+/// Changes the bundle's config.json with `f`.
+fn edit_spec(dir: &str, f: impl FnOnce(&mut serde_json::Value)) -> Outcome {
     let path = format!("{dir}/config.json");
     let json = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     let mut spec: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
-    spec["linux"]["seccomp"] = profile;
+    f(&mut spec);
     std::fs::write(&path, spec.to_string()).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Gives the bundle's config.json the seccomp profile `profile`.
+fn set_seccomp(dir: &str, profile: serde_json::Value) -> Outcome {
+    edit_spec(dir, |spec| spec["linux"]["seccomp"] = profile)
 }
 
 /// The container's output so far (its stdout and stderr, which `create`
@@ -203,14 +208,15 @@ fn sets_with(status: &[String], bit: u32) -> Vec<String> {
         .collect()
 }
 
-/// No set in `status` has CAP_MAC_ADMIN or CAP_SETPCAP (the capabilities
-/// the runtime added), and `CapEff` has CAP_SYS_TIME (the spec's).
+/// No set in `status` has CAP_MAC_ADMIN, CAP_SYS_PTRACE, CAP_SYS_ADMIN or
+/// CAP_SETPCAP (what the runtime lends), and `CapEff` has CAP_SYS_TIME
+/// (the spec's).
 fn spec_caps_only(status: &[String], whose: &str) -> Outcome {
     let caps: Vec<&String> = status.iter().filter(|l| l.starts_with("Cap")).collect();
     check(caps.len() == 5, || {
         format!("{whose}: no Cap lines in {status:?}")
     })?;
-    for bit in [CAP_MAC_ADMIN, CAP_SETPCAP] {
+    for bit in LENT {
         let sets = sets_with(status, bit);
         check(sets.is_empty(), || {
             format!("{whose} holds capability {bit} in {sets:?}: {caps:?}")
@@ -501,14 +507,23 @@ fn refused() -> Outcome {
         "seccomp profile refuses lsm_set_self_attr and lsm_get_self_attr by default",
     )?;
     // One that allows them: the container's filter applies, and the
-    // secns steps went through it.
-    let dir = bundle("filtered", None, &format!("{PROBES}; echo ready"))?;
+    // secns steps went through it. Without noNewPrivileges, so that the
+    // init loads it before its capabilities are dropped, and exec's
+    // process is lent CAP_SYS_ADMIN to load it.
+    let dir = bundle(
+        "filtered",
+        None,
+        &format!("{PROBES}; echo ready; exec sleep 1000"),
+    )?;
     set_seccomp(
         &dir,
         serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
             {"names": ["clock_settime"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}
         ]}),
     )?;
+    edit_spec(&dir, |spec| {
+        spec["process"]["noNewPrivileges"] = false.into()
+    })?;
     let out = create_container("filtered", &dir)?;
     check(out.status.success(), || {
         format!("create filtered: {}: {:?}", out.status, output(&dir))
@@ -521,6 +536,18 @@ fn refused() -> Outcome {
         format!("filtered's workload is in {info:?}, not {ns}")
     })?;
     expect(&out, "clock", &errno(libc::ENOSYS))?;
+    spec_caps_only(&out, "filtered's workload")?;
+    // exec's process is under the container's filter too (libcontainer
+    // 0.7 gives it none: the runtime loads it after the join).
+    let t = runtime_ok(&format!("exec filtered /bin/sh -c '{PROBES}'"))?;
+    let out = lines(&t);
+    expect(&out, "clock", &errno(libc::ENOSYS))?;
+    let info = answer(&out, "info")?;
+    check(info.split(' ').next() == Some(&ns.to_string()), || {
+        format!("filtered's exec is in {info:?}, not {ns}")
+    })?;
+    spec_caps_only(&out, "filtered's exec")?;
+    runtime_ok("kill filtered KILL")?;
     eventually("filtered stopped", || {
         Ok(state("filtered")?["status"] == "stopped")
     })?;

@@ -7,7 +7,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use libcontainer::capabilities::CapabilityExt;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container, ContainerStatus};
-use libcontainer::oci_spec::runtime::{Capability as SpecCapability, Process, Spec};
+use libcontainer::oci_spec::runtime::{
+    Capability as SpecCapability, LinuxSeccompAction, Process, Spec,
+};
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 use std::fs;
@@ -124,7 +126,14 @@ pub fn create(ctx: &Ctx, o: &InitOpts<'_>) -> Result<Container> {
         .process()
         .clone()
         .ok_or_else(|| anyhow!("{}: config.json has no process", fail()))?;
-    let intended = spec::grant(&mut process, false);
+    let intended = spec::grant(&mut process, spec::INIT_NEEDS);
+    // libcontainer 0.7 loads the seccomp filter after it dropped the
+    // capabilities whenever noNewPrivileges is present, false included:
+    // without NNP and without CAP_SYS_ADMIN, that load fails. Absent means
+    // false (runtime-spec), and makes it load the filter first, as runc does.
+    if process.no_new_privileges() == Some(false) {
+        process.set_no_new_privileges(None);
+    }
     spec.set_process(Some(process));
     if let Some(mut root) = spec.root().clone() {
         if root.path().is_relative() {
@@ -315,9 +324,41 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
         bail!("{}: its init exited", fail());
     }
 
-    // The process gets CAP_MAC_ADMIN and CAP_SYS_PTRACE (and CAP_SETPCAP)
-    // for the join, as the init did for INIT: in its process file, or
-    // through libcontainer's --cap.
+    // libcontainer 0.7 gives an exec's process no seccomp filter: the
+    // executor loads the container's, after the join. A profile that
+    // notifies a listener cannot be served there.
+    let container_spec = Spec::load(c.bundle().join("config.json")).with_context(fail)?;
+    let seccomp = container_spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().clone());
+    if let Some(s) = &seccomp {
+        let notify = |a: LinuxSeccompAction| a == LinuxSeccompAction::ScmpActNotify;
+        if notify(s.default_action()) || s.syscalls().iter().flatten().any(|r| notify(r.action())) {
+            bail!(
+                "{}: its seccomp profile notifies a listener (SCMP_ACT_NOTIFY), which \
+                 secns-runtime does not serve for exec",
+                fail()
+            );
+        }
+    }
+    let spec_nnp = container_spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.no_new_privileges())
+        .unwrap_or(false);
+    let needs = |nnp: bool| {
+        if seccomp.is_some() && !nnp {
+            spec::JOIN_SECCOMP_NEEDS
+        } else {
+            spec::JOIN_NEEDS
+        }
+    };
+
+    // The process is lent CAP_MAC_ADMIN and CAP_SYS_PTRACE (and
+    // CAP_SYS_ADMIN to load the filter without noNewPrivileges, and
+    // CAP_SETPCAP) for the join, as the init was for INIT: in its process
+    // file, or through libcontainer's --cap.
     let mut caps = a.cap.clone();
     let (process, intended, _scratch) = match &a.process {
         Some(path) => {
@@ -325,7 +366,8 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
                 .with_context(|| format!("{}: {}", fail(), path.display()))?;
             let mut p: Process = serde_json::from_str(&text)
                 .with_context(|| format!("{}: {}", fail(), path.display()))?;
-            let intended = spec::grant(&mut p, true);
+            let nnp = p.no_new_privileges().unwrap_or(false);
+            let intended = spec::grant(&mut p, needs(nnp));
             let copy = ctx
                 .root
                 .join(format!("{id}.secns-exec-{}.json", std::process::id()));
@@ -333,8 +375,7 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
             (Some(copy.clone()), intended, Some(Scratch(copy)))
         }
         None => {
-            let spec = Spec::load(c.bundle().join("config.json")).with_context(fail)?;
-            let base = spec
+            let base = container_spec
                 .process()
                 .as_ref()
                 .and_then(|p| p.capabilities().clone());
@@ -344,7 +385,13 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
                 let cap = caps::Capability::from_str(cap).map_err(|e| anyhow!("{e}"))?;
                 intended = intended.with(SpecCapability::from_cap(cap), ambient);
             }
-            caps.extend(intended.lent(true).iter().map(|c| c.to_cap().to_string()));
+            let nnp = a.no_new_privs || spec_nnp;
+            caps.extend(
+                intended
+                    .lent(needs(nnp))
+                    .iter()
+                    .map(|c| c.to_cap().to_string()),
+            );
             (None, intended, None)
         }
     };
@@ -352,6 +399,7 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
     let (read, write) = report_pipe().with_context(fail)?;
     let step = Step::Join {
         pidfd: pidfd.as_raw_fd(),
+        seccomp,
     };
     let executor = SecnsExecutor::new(step, intended, &write);
     let built = ContainerBuilder::new(id.to_string(), SyscallType::default())

@@ -10,16 +10,18 @@
 //!   namespace (INIT, `CAP_MAC_ADMIN`, which the runtime added to the
 //!   spec for this step), of an `exec`'s process joins the container's
 //!   (JOIN, through a pidfd of the container's init that the runtime
-//!   opened); then it drops the capabilities the runtime added from every
-//!   set, so that the workload never holds them, and reports the outcome
-//!   to the runtime through a pipe;
+//!   opened) and loads the container's seccomp filter, which libcontainer
+//!   0.7 leaves out of an `exec`; then it drops the capabilities the
+//!   runtime lent it from every set, so that the workload never holds
+//!   them, and reports the outcome to the runtime through a pipe;
 //! - `exec()` of the init enters the pending namespace (UNSHARE: no
 //!   capability needed to enter one's own) right before libcontainer's
 //!   default executor executes the workload. If it cannot, the workload is
 //!   not executed.
 
 use crate::spec::Intended;
-use libcontainer::oci_spec::runtime::Spec;
+use libcontainer::oci_spec::runtime::{LinuxSeccomp, Spec};
+use libcontainer::seccomp::initialize_seccomp;
 use libcontainer::workload::default::DefaultExecutor;
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use std::cell::Cell;
@@ -27,7 +29,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// What a container process does about its security namespace.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Step {
     /// A container's init: create the pending namespace at `validate()`,
     /// enter it at `exec()`.
@@ -38,6 +40,9 @@ pub enum Step {
         /// A pidfd of the container's init, opened by the runtime before
         /// libcontainer cloned this process.
         pidfd: RawFd,
+        /// The container's seccomp filter, which libcontainer 0.7 does not
+        /// give an `exec`'s process: loaded after the join.
+        seccomp: Option<LinuxSeccomp>,
     },
 }
 
@@ -68,9 +73,9 @@ impl SecnsExecutor {
     }
 
     fn secns_step(&self) -> Result<u64, Report> {
-        match self.step {
+        match &self.step {
             Step::Init => secns::init().map_err(|e| Report::failed(Op::Init, e.errno())),
-            Step::Join { pidfd } => {
+            &Step::Join { pidfd, ref seccomp } => {
                 // SAFETY: the runtime opened `pidfd` before the clone that
                 // made this process, and nothing here closes it before the
                 // join: it is open for the duration of this borrow.
@@ -80,9 +85,24 @@ impl SecnsExecutor {
                 // descriptor and uses the number no more after this.
                 drop(unsafe { OwnedFd::from_raw_fd(pidfd) });
                 joined?;
-                secns::status()
+                let id = secns::status()
                     .map(|info| info.id)
-                    .map_err(|e| Report::failed(Op::Join, e.errno()))
+                    .map_err(|e| Report::failed(Op::Join, e.errno()))?;
+                if let Some(seccomp) = seccomp {
+                    // The runtime refused profiles with SCMP_ACT_NOTIFY,
+                    // whose listener nobody would serve here.
+                    match initialize_seccomp(seccomp) {
+                        Ok(None) => {}
+                        Ok(Some(fd)) => {
+                            // SAFETY: a descriptor libseccomp just made
+                            // and handed over.
+                            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+                            return Err(Report::failed(Op::Seccomp, libc::EINVAL));
+                        }
+                        Err(_) => return Err(Report::failed(Op::Seccomp, libc::EINVAL)),
+                    }
+                }
+                Ok(id)
             }
         }
     }
@@ -120,7 +140,7 @@ impl Executor for SecnsExecutor {
     }
 
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
-        if let Step::Init = self.step {
+        if let Step::Init = &self.step {
             secns::unshare().map_err(|e| ExecutorError::Other(e.to_string()))?;
             match secns::status() {
                 Ok(info) if info.id == self.pending.get() && info.pending_id.is_none() => {}
@@ -185,6 +205,8 @@ pub enum Op {
     Join = 2,
     /// Dropping the capabilities the runtime added.
     DropCapabilities = 3,
+    /// Loading the container's seccomp filter into an `exec`'s process.
+    Seccomp = 4,
 }
 
 /// What a container process tells the runtime about its secns step: the
@@ -259,10 +281,17 @@ impl std::fmt::Display for Report {
             0 => return write!(f, "security namespace {}", self.id),
             1 => secns::Op::Init,
             2 => secns::Op::Join,
+            4 => {
+                return write!(
+                    f,
+                    "loading the container's seccomp filter into the process failed: {}",
+                    io::Error::from_raw_os_error(self.errno)
+                )
+            }
             _ => {
                 return write!(
                     f,
-                    "dropping the capabilities the runtime added (CAP_MAC_ADMIN) failed: {}",
+                    "dropping the capabilities the runtime lent (CAP_MAC_ADMIN) failed: {}",
                     io::Error::from_raw_os_error(self.errno)
                 )
             }

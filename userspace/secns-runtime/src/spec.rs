@@ -26,17 +26,31 @@ const SETS: [(CapSet, u8); 5] = [
 const ALL: u8 = 31;
 const BEP: u8 = 2 | 8 | 16;
 
-/// The capabilities the runtime adds for a secns step, in the order they
-/// are dropped again (`CAP_SETPCAP` last: dropping the others from the
-/// bounding set needs it): `CAP_MAC_ADMIN` for INIT and JOIN,
-/// `CAP_SYS_PTRACE` for JOIN (its ptrace-read check of the container's
-/// init, which an `exec` as another user, or with fewer capabilities than
-/// the init, would not pass), `CAP_SETPCAP` to drop them from the bounding
-/// set.
-const RUNTIME_CAPS: [(SpecCapability, Capability); 3] = [
+/// The capabilities the runtime lends a container process for its secns
+/// step, in the order they are dropped again (`CAP_SETPCAP` last:
+/// dropping the others from the bounding set needs it): `CAP_MAC_ADMIN`
+/// for INIT and JOIN, `CAP_SYS_PTRACE` for JOIN (its ptrace-read check of
+/// the container's init, which an `exec` as another user, or with fewer
+/// capabilities than the init, would not pass), `CAP_SYS_ADMIN` to load the
+/// container's seccomp filter into an `exec`'s process without
+/// `noNewPrivileges`, `CAP_SETPCAP` to drop them from the bounding set.
+const RUNTIME_CAPS: [(SpecCapability, Capability); 4] = [
     (SpecCapability::MacAdmin, Capability::CAP_MAC_ADMIN),
     (SpecCapability::SysPtrace, Capability::CAP_SYS_PTRACE),
+    (SpecCapability::SysAdmin, Capability::CAP_SYS_ADMIN),
     (SpecCapability::Setpcap, Capability::CAP_SETPCAP),
+];
+
+/// What the INIT of a container's init needs.
+pub const INIT_NEEDS: &[SpecCapability] = &[SpecCapability::MacAdmin];
+/// What the JOIN of an `exec`'s process needs.
+pub const JOIN_NEEDS: &[SpecCapability] = &[SpecCapability::MacAdmin, SpecCapability::SysPtrace];
+/// What the JOIN of an `exec`'s process needs when it then loads the
+/// container's seccomp filter without `noNewPrivileges`.
+pub const JOIN_SECCOMP_NEEDS: &[SpecCapability] = &[
+    SpecCapability::MacAdmin,
+    SpecCapability::SysPtrace,
+    SpecCapability::SysAdmin,
 ];
 
 /// The sets in which a process's spec grants each of the capabilities
@@ -87,22 +101,23 @@ impl Intended {
         self
     }
 
-    /// The capabilities to add for a step (`join`: JOIN, else INIT): the
-    /// step's own that the spec does not grant in all of the bounding,
-    /// effective and permitted sets, and `CAP_SETPCAP` when any of them is
-    /// to be dropped from the bounding set again.
-    pub fn lent(&self, join: bool) -> Vec<SpecCapability> {
-        let mut add: Vec<SpecCapability> = RUNTIME_CAPS[..if join { 2 } else { 1 }]
+    /// The capabilities to lend for a step that `needs` them: those the
+    /// spec does not grant in all of the bounding, effective and permitted
+    /// sets, and `CAP_SETPCAP` when any of them is to be dropped from the
+    /// bounding set again.
+    pub fn lent(&self, needs: &[SpecCapability]) -> Vec<SpecCapability> {
+        let mut add: Vec<SpecCapability> = RUNTIME_CAPS
             .iter()
             .zip(self.bits)
-            .filter(|(_, bits)| bits & BEP != BEP)
+            .filter(|((cap, _), bits)| needs.contains(cap) && bits & BEP != BEP)
             .map(|((cap, _), _)| *cap)
             .collect();
-        let bounding = RUNTIME_CAPS[..2]
+        let bounding = RUNTIME_CAPS
             .iter()
             .zip(self.bits)
             .any(|((cap, _), bits)| add.contains(cap) && bits & 2 == 0);
-        if bounding && self.bits[2] & BEP != BEP {
+        let setpcap = self.bits[RUNTIME_CAPS.len() - 1];
+        if bounding && setpcap & BEP != BEP && !add.contains(&SpecCapability::Setpcap) {
             add.push(SpecCapability::Setpcap);
         }
         add
@@ -132,18 +147,18 @@ fn add(set: &Option<Capabilities>, cap: SpecCapability) -> Option<Capabilities> 
     Some(set)
 }
 
-/// Gives `process` the capabilities its secns step (`join`: JOIN, else
-/// INIT) needs in its bounding, effective and permitted sets (see
-/// [`Intended::lent`]); returns what its spec grants.
+/// Lends `process` the capabilities its secns step `needs` in its
+/// bounding, effective and permitted sets (see [`Intended::lent`]);
+/// returns what its spec grants.
 ///
 /// A process without a `capabilities` object keeps every capability
 /// (libcontainer drops none), so nothing is added to it.
-pub fn grant(process: &mut Process, join: bool) -> Intended {
+pub fn grant(process: &mut Process, needs: &[SpecCapability]) -> Intended {
     let intended = Intended::of(process.capabilities().as_ref());
     let Some(mut c) = process.capabilities().clone() else {
         return intended;
     };
-    for cap in intended.lent(join) {
+    for cap in intended.lent(needs) {
         c.set_bounding(add(c.bounding(), cap));
         c.set_effective(add(c.effective(), cap));
         c.set_permitted(add(c.permitted(), cap));
@@ -234,12 +249,13 @@ mod tests {
 
     const MAC: Capability = Capability::CAP_MAC_ADMIN;
     const PTRACE: Capability = Capability::CAP_SYS_PTRACE;
+    const ADMIN: Capability = Capability::CAP_SYS_ADMIN;
     const SETPCAP: Capability = Capability::CAP_SETPCAP;
 
     #[test]
     fn an_init_gets_mac_admin_and_setpcap_and_drops_them_from_every_set() {
         let mut p = process(&[SpecCapability::Kill]);
-        let intended = grant(&mut p, false);
+        let intended = grant(&mut p, INIT_NEEDS);
         let bep = [false, true, false, true, true];
         assert_eq!(has(&p, SpecCapability::MacAdmin), bep);
         assert_eq!(has(&p, SpecCapability::Setpcap), bep);
@@ -257,13 +273,15 @@ mod tests {
                 "Permitted"
             ]
         );
-        assert!(drops.iter().all(|(_, c)| c == &vec![MAC, PTRACE, SETPCAP]));
+        assert!(drops
+            .iter()
+            .all(|(_, c)| c == &vec![MAC, PTRACE, ADMIN, SETPCAP]));
     }
 
     #[test]
     fn a_join_also_gets_sys_ptrace() {
         let mut p = process(&[SpecCapability::Kill]);
-        let intended = grant(&mut p, true);
+        let intended = grant(&mut p, JOIN_NEEDS);
         let bep = [false, true, false, true, true];
         assert_eq!(has(&p, SpecCapability::MacAdmin), bep);
         assert_eq!(has(&p, SpecCapability::SysPtrace), bep);
@@ -271,17 +289,19 @@ mod tests {
         assert!(intended
             .drops()
             .iter()
-            .all(|(_, c)| c == &vec![MAC, PTRACE, SETPCAP]));
+            .all(|(_, c)| c == &vec![MAC, PTRACE, ADMIN, SETPCAP]));
     }
 
     #[test]
     fn what_the_spec_grants_is_kept() {
         let mut p = process(&[SpecCapability::Setpcap]);
-        let drops = grant(&mut p, false).drops();
-        assert!(drops.iter().all(|(_, c)| c == &vec![MAC, PTRACE]));
+        let drops = grant(&mut p, INIT_NEEDS).drops();
+        assert!(drops.iter().all(|(_, c)| c == &vec![MAC, PTRACE, ADMIN]));
         let mut p = process(&[SpecCapability::MacAdmin]);
-        let drops = grant(&mut p, false).drops();
-        assert!(drops.iter().all(|(_, c)| c == &vec![PTRACE, SETPCAP]));
+        let drops = grant(&mut p, INIT_NEEDS).drops();
+        assert!(drops
+            .iter()
+            .all(|(_, c)| c == &vec![PTRACE, ADMIN, SETPCAP]));
         assert!(!has(&p, SpecCapability::Setpcap)[1], "SETPCAP not needed");
     }
 
@@ -291,9 +311,9 @@ mod tests {
         let mut c = p.capabilities().clone().unwrap_or_default();
         c.set_bounding(Some([SpecCapability::MacAdmin].into_iter().collect()));
         p.set_capabilities(Some(c));
-        let drops = grant(&mut p, false).drops();
-        assert_eq!(drops[1].1, vec![PTRACE, SETPCAP]);
-        assert_eq!(drops[3].1, vec![MAC, PTRACE, SETPCAP]);
+        let drops = grant(&mut p, INIT_NEEDS).drops();
+        assert_eq!(drops[1].1, vec![PTRACE, ADMIN, SETPCAP]);
+        assert_eq!(drops[3].1, vec![MAC, PTRACE, ADMIN, SETPCAP]);
         assert!(!has(&p, SpecCapability::Setpcap)[1]);
     }
 
@@ -301,7 +321,7 @@ mod tests {
     fn a_process_without_capabilities_keeps_all_and_gets_nothing() {
         let mut p = Process::default();
         p.set_capabilities(None);
-        assert!(grant(&mut p, true)
+        assert!(grant(&mut p, JOIN_NEEDS)
             .drops()
             .iter()
             .all(|(_, c)| c.is_empty()));
@@ -327,13 +347,13 @@ mod tests {
         let i =
             Intended::of(Some(&LinuxCapabilities::default())).with(SpecCapability::MacAdmin, false);
         assert_eq!(
-            i.lent(true),
+            i.lent(JOIN_NEEDS),
             vec![SpecCapability::SysPtrace, SpecCapability::Setpcap]
         );
         let drops = i.drops();
-        assert_eq!(drops[0].1, vec![MAC, PTRACE, SETPCAP]);
-        assert_eq!(drops[1].1, vec![PTRACE, SETPCAP]);
-        assert_eq!(drops[2].1, vec![MAC, PTRACE, SETPCAP]);
+        assert_eq!(drops[0].1, vec![MAC, PTRACE, ADMIN, SETPCAP]);
+        assert_eq!(drops[1].1, vec![PTRACE, ADMIN, SETPCAP]);
+        assert_eq!(drops[2].1, vec![MAC, PTRACE, ADMIN, SETPCAP]);
     }
 
     fn with_seccomp(json: serde_json::Value) -> Spec {
