@@ -1,15 +1,13 @@
 //! The OCI commands: libcontainer's, with the secns steps added.
 
-use crate::executor::{Report, SecnsExecutor, Step, REPORT_SIZE};
+use crate::executor::{Report, Seccomp, SecnsExecutor, Step, REPORT_SIZE};
 use crate::policy;
 use crate::spec::{self, Intended, ID_ANNOTATION};
 use anyhow::{anyhow, bail, Context, Result};
 use libcontainer::capabilities::CapabilityExt;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::container::{Container, ContainerStatus};
-use libcontainer::oci_spec::runtime::{
-    Capability as SpecCapability, LinuxSeccompAction, Process, Spec,
-};
+use libcontainer::oci_spec::runtime::{Capability as SpecCapability, Process, Spec};
 use libcontainer::signal::Signal;
 use libcontainer::syscall::syscall::SyscallType;
 use std::fs;
@@ -117,8 +115,19 @@ pub fn create(ctx: &Ctx, o: &InitOpts<'_>) -> Result<Container> {
         .with_context(|| format!("{}: bundle {}", fail(), o.bundle.display()))?;
     let mut spec = Spec::load(bundle.join("config.json"))
         .with_context(|| format!("{}: {}/config.json", fail(), bundle.display()))?;
-    if let Some(why) = spec::seccomp_refuses(&spec) {
-        bail!("{}: {why}", fail());
+    // The executor loads the container's seccomp filter after UNSHARE,
+    // right before the workload; libcontainer gets a spec without it.
+    let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().clone());
+    if seccomp.as_ref().is_some_and(spec::seccomp_notifies) {
+        bail!(
+            "{}: its seccomp profile hands system calls to a listener \
+             (SCMP_ACT_NOTIFY), which secns-runtime does not serve",
+            fail()
+        );
+    }
+    if let Some(mut linux) = spec.linux().clone() {
+        linux.set_seccomp(None);
+        spec.set_linux(Some(linux));
     }
     let policy = policy::requested(spec.annotations().as_ref(), ctx.default_policy.as_deref())
         .with_context(fail)?;
@@ -126,14 +135,13 @@ pub fn create(ctx: &Ctx, o: &InitOpts<'_>) -> Result<Container> {
         .process()
         .clone()
         .ok_or_else(|| anyhow!("{}: config.json has no process", fail()))?;
-    let intended = spec::grant(&mut process, spec::INIT_NEEDS);
-    // libcontainer 0.7 loads the seccomp filter after it dropped the
-    // capabilities whenever noNewPrivileges is present, false included:
-    // without NNP and without CAP_SYS_ADMIN, that load fails. Absent means
-    // false (runtime-spec), and makes it load the filter first, as runc does.
-    if process.no_new_privileges() == Some(false) {
-        process.set_no_new_privileges(None);
-    }
+    // Loading a filter without noNewPrivileges needs CAP_SYS_ADMIN.
+    let needs = if seccomp.is_some() && process.no_new_privileges() != Some(true) {
+        spec::INIT_SECCOMP_NEEDS
+    } else {
+        spec::INIT_NEEDS
+    };
+    let intended = spec::grant(&mut process, needs);
     spec.set_process(Some(process));
     if let Some(mut root) = spec.root().clone() {
         if root.path().is_relative() {
@@ -156,7 +164,11 @@ pub fn create(ctx: &Ctx, o: &InitOpts<'_>) -> Result<Container> {
     std::env::set_current_dir(&bundle).with_context(fail)?;
 
     let (read, write) = report_pipe().with_context(fail)?;
-    let executor = SecnsExecutor::new(Step::Init, intended, &write);
+    let seccomp = seccomp.map(|filter| Seccomp {
+        filter,
+        lent_admin: intended.lent(needs).contains(&SpecCapability::SysAdmin),
+    });
+    let executor = SecnsExecutor::new(Step::Init, seccomp, intended, &write);
     let built = ContainerBuilder::new(o.id.to_string(), SyscallType::default())
         .with_executor(executor)
         .with_root_path(&ctx.root)
@@ -325,22 +337,19 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
     }
 
     // libcontainer 0.7 gives an exec's process no seccomp filter: the
-    // executor loads the container's, after the join. A profile that
+    // executor loads the container's right before the workload. A profile that
     // notifies a listener cannot be served there.
     let container_spec = Spec::load(c.bundle().join("config.json")).with_context(fail)?;
     let seccomp = container_spec
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
-    if let Some(s) = &seccomp {
-        let notify = |a: LinuxSeccompAction| a == LinuxSeccompAction::ScmpActNotify;
-        if notify(s.default_action()) || s.syscalls().iter().flatten().any(|r| notify(r.action())) {
-            bail!(
-                "{}: its seccomp profile notifies a listener (SCMP_ACT_NOTIFY), which \
-                 secns-runtime does not serve for exec",
-                fail()
-            );
-        }
+    if seccomp.as_ref().is_some_and(spec::seccomp_notifies) {
+        bail!(
+            "{}: its seccomp profile hands system calls to a listener \
+             (SCMP_ACT_NOTIFY), which secns-runtime does not serve",
+            fail()
+        );
     }
     let spec_nnp = container_spec
         .process()
@@ -360,7 +369,7 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
     // CAP_SETPCAP) for the join, as the init was for INIT: in its process
     // file, or through libcontainer's --cap.
     let mut caps = a.cap.clone();
-    let (process, intended, _scratch) = match &a.process {
+    let (process, intended, lent_for, _scratch) = match &a.process {
         Some(path) => {
             let text = fs::read_to_string(path)
                 .with_context(|| format!("{}: {}", fail(), path.display()))?;
@@ -372,7 +381,12 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
                 .root
                 .join(format!("{id}.secns-exec-{}.json", std::process::id()));
             fs::write(&copy, serde_json::to_vec(&p)?).with_context(fail)?;
-            (Some(copy.clone()), intended, Some(Scratch(copy)))
+            (
+                Some(copy.clone()),
+                intended,
+                needs(nnp),
+                Some(Scratch(copy)),
+            )
         }
         None => {
             let base = container_spec
@@ -392,16 +406,19 @@ pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
                     .iter()
                     .map(|c| c.to_cap().to_string()),
             );
-            (None, intended, None)
+            (None, intended, needs(nnp), None)
         }
     };
 
     let (read, write) = report_pipe().with_context(fail)?;
     let step = Step::Join {
         pidfd: pidfd.as_raw_fd(),
-        seccomp,
     };
-    let executor = SecnsExecutor::new(step, intended, &write);
+    let seccomp = seccomp.map(|filter| Seccomp {
+        filter,
+        lent_admin: intended.lent(lent_for).contains(&SpecCapability::SysAdmin),
+    });
+    let executor = SecnsExecutor::new(step, seccomp, intended, &write);
     let built = ContainerBuilder::new(id.to_string(), SyscallType::default())
         .with_executor(executor)
         .with_root_path(&ctx.root)

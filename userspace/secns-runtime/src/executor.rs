@@ -8,18 +8,27 @@
 //!
 //! - `validate()` of a container's init creates its pending security
 //!   namespace (INIT, `CAP_MAC_ADMIN`, which the runtime added to the
-//!   spec for this step), of an `exec`'s process joins the container's
+//!   spec for this step); of an `exec`'s process joins the container's
 //!   (JOIN, through a pidfd of the container's init that the runtime
-//!   opened) and loads the container's seccomp filter, which libcontainer
-//!   0.7 leaves out of an `exec`; then it drops the capabilities the
-//!   runtime lent it from every set, so that the workload never holds
-//!   them, and reports the outcome to the runtime through a pipe;
+//!   opened); then it drops the capabilities the runtime lent it from
+//!   every set, so that the workload never holds them, and reports the
+//!   outcome to the runtime through a pipe;
 //! - `exec()` of the init enters the pending namespace (UNSHARE: no
-//!   capability needed to enter one's own) right before libcontainer's
-//!   default executor executes the workload. If it cannot, the workload is
-//!   not executed.
+//!   capability needed to enter one's own); `exec()` of both loads the
+//!   container's seccomp filter (libcontainer 0.7 gives an `exec`'s
+//!   process none), right before libcontainer's default executor executes
+//!   the workload. If it cannot, the workload is not executed.
+//!
+//! The runtime takes the seccomp filter out of the spec it gives
+//! libcontainer, which would load it before `validate()`: the secns steps'
+//! own system calls (`lsm_set_self_attr`, `lsm_get_self_attr`) would then
+//! have to pass the container's profile, which the default profiles of
+//! Docker and containerd do not allow, and which a libseccomp older than
+//! 2.6 cannot even name. Loaded last, as runc loads a filter with
+//! `noNewPrivileges`, it judges the workload and nothing of the runtime's.
 
 use crate::spec::Intended;
+use caps::Capability;
 use libcontainer::oci_spec::runtime::{LinuxSeccomp, Spec};
 use libcontainer::seccomp::initialize_seccomp;
 use libcontainer::workload::default::DefaultExecutor;
@@ -40,10 +49,21 @@ pub enum Step {
         /// A pidfd of the container's init, opened by the runtime before
         /// libcontainer cloned this process.
         pidfd: RawFd,
-        /// The container's seccomp filter, which libcontainer 0.7 does not
-        /// give an `exec`'s process: loaded after the join.
-        seccomp: Option<LinuxSeccomp>,
     },
+}
+
+/// The container's seccomp filter, which the runtime took out of
+/// libcontainer's hands (libcontainer would load an init's before the
+/// secns steps, where it would judge their own system calls, and gives an
+/// `exec`'s process none): loaded at `exec()`, after libcontainer's last
+/// system call and right before the workload's.
+#[derive(Clone, Debug)]
+pub struct Seccomp {
+    /// The filter.
+    pub filter: LinuxSeccomp,
+    /// Whether `CAP_SYS_ADMIN` was lent to load it (no `noNewPrivileges`):
+    /// kept, with `CAP_SETPCAP`, until it is.
+    pub lent_admin: bool,
 }
 
 /// libcontainer's default executor, with the secns steps around it.
@@ -55,6 +75,7 @@ pub enum Step {
 #[derive(Clone)]
 pub struct SecnsExecutor {
     step: Step,
+    seccomp: Option<Seccomp>,
     intended: Intended,
     report: RawFd,
     /// The namespace `validate()` created (an init only).
@@ -63,9 +84,10 @@ pub struct SecnsExecutor {
 
 impl SecnsExecutor {
     /// `report` is the write end of the pipe the outcome is written to.
-    pub fn new(step: Step, intended: Intended, report: &OwnedFd) -> Self {
+    pub fn new(step: Step, seccomp: Option<Seccomp>, intended: Intended, report: &OwnedFd) -> Self {
         Self {
             step,
+            seccomp,
             intended,
             report: report.as_raw_fd(),
             pending: Cell::new(0),
@@ -75,7 +97,7 @@ impl SecnsExecutor {
     fn secns_step(&self) -> Result<u64, Report> {
         match &self.step {
             Step::Init => secns::init().map_err(|e| Report::failed(Op::Init, e.errno())),
-            &Step::Join { pidfd, ref seccomp } => {
+            &Step::Join { pidfd } => {
                 // SAFETY: the runtime opened `pidfd` before the clone that
                 // made this process, and nothing here closes it before the
                 // join: it is open for the duration of this borrow.
@@ -85,24 +107,9 @@ impl SecnsExecutor {
                 // descriptor and uses the number no more after this.
                 drop(unsafe { OwnedFd::from_raw_fd(pidfd) });
                 joined?;
-                let id = secns::status()
+                secns::status()
                     .map(|info| info.id)
-                    .map_err(|e| Report::failed(Op::Join, e.errno()))?;
-                if let Some(seccomp) = seccomp {
-                    // The runtime refused profiles with SCMP_ACT_NOTIFY,
-                    // whose listener nobody would serve here.
-                    match initialize_seccomp(seccomp) {
-                        Ok(None) => {}
-                        Ok(Some(fd)) => {
-                            // SAFETY: a descriptor libseccomp just made
-                            // and handed over.
-                            drop(unsafe { OwnedFd::from_raw_fd(fd) });
-                            return Err(Report::failed(Op::Seccomp, libc::EINVAL));
-                        }
-                        Err(_) => return Err(Report::failed(Op::Seccomp, libc::EINVAL)),
-                    }
-                }
-                Ok(id)
+                    .map_err(|e| Report::failed(Op::Join, e.errno()))
             }
         }
     }
@@ -120,8 +127,17 @@ impl SecnsExecutor {
 
 impl Executor for SecnsExecutor {
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        // A process that loads a filter without noNewPrivileges at exec()
+        // keeps CAP_SYS_ADMIN (and CAP_SETPCAP, to drop it from the
+        // bounding set) until then; it runs the runtime's code only.
+        let keep: &[Capability] = match &self.seccomp {
+            Some(Seccomp {
+                lent_admin: true, ..
+            }) => &[Capability::CAP_SYS_ADMIN, Capability::CAP_SETPCAP],
+            _ => &[],
+        };
         let outcome = self.secns_step().and_then(|id| {
-            drop_added(self.intended).map_err(|e| {
+            drop_added(self.intended, keep).map_err(|e| {
                 Report::failed(Op::DropCapabilities, e.raw_os_error().unwrap_or(libc::EIO))
             })?;
             Ok(id)
@@ -140,30 +156,45 @@ impl Executor for SecnsExecutor {
     }
 
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        // The workload is not executed if any of this fails; say why on
+        // the process's stderr, the only place left to say it.
+        let fail = |what: String| {
+            eprintln!("secns-runtime: {what}");
+            ExecutorError::Other(what)
+        };
         if let Step::Init = &self.step {
-            secns::unshare().map_err(|e| ExecutorError::Other(e.to_string()))?;
+            secns::unshare().map_err(|e| fail(e.to_string()))?;
             match secns::status() {
                 Ok(info) if info.id == self.pending.get() && info.pending_id.is_none() => {}
                 Ok(info) => {
-                    return Err(ExecutorError::Other(format!(
+                    return Err(fail(format!(
                         "entered security namespace {}, not {}",
                         info.id,
                         self.pending.get()
                     )))
                 }
-                Err(e) => return Err(ExecutorError::Other(e.to_string())),
+                Err(e) => return Err(fail(e.to_string())),
             }
+        }
+        if let Some(seccomp) = &self.seccomp {
+            load_seccomp(&seccomp.filter)
+                .map_err(|e| fail(Report::failed(Op::Seccomp, e).to_string()))?;
+            drop_added(self.intended, &[])
+                .map_err(|e| fail(format!("dropping the capabilities lent: {e}")))?;
         }
         DefaultExecutor {}.exec(spec)
     }
 }
 
-/// Drops `CAP_MAC_ADMIN` and `CAP_SETPCAP` from every set the spec does
-/// not grant them in (see [`Intended::drops`]), and checks that they are
-/// gone: the process's sets are the spec's again.
-fn drop_added(intended: Intended) -> io::Result<()> {
+/// Drops the capabilities the runtime lends (but those in `keep`) from
+/// every set the spec does not grant them in (see [`Intended::drops`]),
+/// and checks that they are gone: the process's sets are the spec's again.
+fn drop_added(intended: Intended, keep: &[Capability]) -> io::Result<()> {
     let err = |e: caps::errors::CapsError| io::Error::other(e.to_string());
-    let drops = intended.drops();
+    let mut drops = intended.drops();
+    for (_, caps) in &mut drops {
+        caps.retain(|c| !keep.contains(c));
+    }
     for (set, caps) in &drops {
         for &cap in caps {
             // Dropping from the bounding set needs CAP_SETPCAP even for a
@@ -181,6 +212,22 @@ fn drop_added(intended: Intended) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Loads the container's seccomp filter with libcontainer's own code (the
+/// errno of a failure).
+fn load_seccomp(seccomp: &LinuxSeccomp) -> Result<(), i32> {
+    // The runtime refused profiles with SCMP_ACT_NOTIFY, whose listener
+    // nobody would receive here.
+    match initialize_seccomp(seccomp) {
+        Ok(None) => Ok(()),
+        Ok(Some(fd)) => {
+            // SAFETY: a descriptor libseccomp just made and handed over.
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+            Err(libc::EINVAL)
+        }
+        Err(_) => Err(libc::EINVAL),
+    }
 }
 
 fn write_all(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<()> {

@@ -3,8 +3,8 @@
 
 use caps::{CapSet, Capability};
 use libcontainer::oci_spec::runtime::{
-    Capabilities, Capability as SpecCapability, LinuxCapabilities, LinuxSeccompAction, Process,
-    Spec,
+    Capabilities, Capability as SpecCapability, LinuxCapabilities, LinuxSeccomp,
+    LinuxSeccompAction, Process,
 };
 
 /// The annotation naming the container's policy: a secns-policy file on
@@ -43,6 +43,10 @@ const RUNTIME_CAPS: [(SpecCapability, Capability); 4] = [
 
 /// What the INIT of a container's init needs.
 pub const INIT_NEEDS: &[SpecCapability] = &[SpecCapability::MacAdmin];
+/// What a container's init needs when it is to load the container's
+/// seccomp filter without `noNewPrivileges` (after UNSHARE).
+pub const INIT_SECCOMP_NEEDS: &[SpecCapability] =
+    &[SpecCapability::MacAdmin, SpecCapability::SysAdmin];
 /// What the JOIN of an `exec`'s process needs.
 pub const JOIN_NEEDS: &[SpecCapability] = &[SpecCapability::MacAdmin, SpecCapability::SysPtrace];
 /// What the JOIN of an `exec`'s process needs when it then loads the
@@ -167,53 +171,17 @@ pub fn grant(process: &mut Process, needs: &[SpecCapability]) -> Intended {
     intended
 }
 
-/// The system calls the secns steps make inside the container, after
-/// libcontainer applied the container's seccomp filter.
-pub const SECNS_SYSCALLS: [&str; 2] = ["lsm_set_self_attr", "lsm_get_self_attr"];
-
-/// Why the container's seccomp profile would refuse the secns steps'
-/// system calls, if it would: a profile that refuses by default must
-/// allow [`SECNS_SYSCALLS`] (harmless once the workload holds no
-/// `CAP_MAC_ADMIN`), and libseccomp must know their names.
-pub fn seccomp_refuses(spec: &Spec) -> Option<String> {
-    let seccomp = spec.linux().as_ref()?.seccomp().as_ref()?;
-    let allows = |a: LinuxSeccompAction| {
-        matches!(
-            a,
-            LinuxSeccompAction::ScmpActAllow | LinuxSeccompAction::ScmpActLog
-        )
-    };
-    if allows(seccomp.default_action()) {
-        return None;
-    }
-    let rules = seccomp.syscalls().clone().unwrap_or_default();
-    let missing: Vec<&str> = SECNS_SYSCALLS
-        .into_iter()
-        .filter(|name| {
-            !rules.iter().any(|r| {
-                allows(r.action())
-                    && r.args().as_ref().is_none_or(|a| a.is_empty())
-                    && r.names().iter().any(|n| n == name)
-            })
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Some(format!(
-            "the container's seccomp profile refuses {} by default: secns-runtime              calls them inside the container to create, enter and join its security              namespace; allow them (SCMP_ACT_ALLOW, no argument conditions)",
-            missing.join(" and ")
-        ));
-    }
-    let unknown: Vec<&str> = SECNS_SYSCALLS
-        .into_iter()
-        .filter(|n| libseccomp::ScmpSyscall::from_name(n).is_err())
-        .collect();
-    if !unknown.is_empty() {
-        return Some(format!(
-            "the container's seccomp profile allows {}, but the libseccomp this              secns-runtime is linked with does not know them (libseccomp 2.6 or later              does) and would drop those rules",
-            unknown.join(" and ")
-        ));
-    }
-    None
+/// Whether a seccomp profile hands system calls to a listener
+/// (`SCMP_ACT_NOTIFY`). The runtime loads a container's filter itself
+/// (see `executor.rs`), where nobody would receive the listener.
+pub fn seccomp_notifies(seccomp: &LinuxSeccomp) -> bool {
+    let notify = |a: LinuxSeccompAction| a == LinuxSeccompAction::ScmpActNotify;
+    notify(seccomp.default_action())
+        || seccomp
+            .syscalls()
+            .iter()
+            .flatten()
+            .any(|r| notify(r.action()))
 }
 
 #[cfg(test)]
@@ -356,48 +324,23 @@ mod tests {
         assert_eq!(drops[2].1, vec![MAC, PTRACE, ADMIN, SETPCAP]);
     }
 
-    fn with_seccomp(json: serde_json::Value) -> Spec {
-        let mut spec = Spec::default();
-        let mut linux = spec.linux().clone().unwrap_or_default();
-        linux.set_seccomp(Some(serde_json::from_value(json).unwrap()));
-        spec.set_linux(Some(linux));
-        spec
+    fn seccomp(json: serde_json::Value) -> LinuxSeccomp {
+        serde_json::from_value(json).unwrap()
     }
 
     #[test]
-    fn a_profile_that_refuses_by_default_must_allow_the_secns_calls() {
-        assert_eq!(seccomp_refuses(&Spec::default()), None);
-        let allow = with_seccomp(serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"}));
-        assert_eq!(seccomp_refuses(&allow), None);
-        let deny = with_seccomp(serde_json::json!({
+    fn a_profile_with_a_listener_is_told_apart() {
+        let allow = seccomp(serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW"}));
+        assert!(!seccomp_notifies(&allow));
+        let deny = seccomp(serde_json::json!({
             "defaultAction": "SCMP_ACT_ERRNO",
-            "syscalls": [{"names": ["read", "lsm_get_self_attr"], "action": "SCMP_ACT_ALLOW"}]
+            "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]
         }));
-        let why = seccomp_refuses(&deny).unwrap_or_default();
-        assert!(
-            why.contains("refuses lsm_set_self_attr by default"),
-            "{why}"
-        );
-        let conditional = with_seccomp(serde_json::json!({
-            "defaultAction": "SCMP_ACT_KILL",
-            "syscalls": [{"names": ["lsm_set_self_attr", "lsm_get_self_attr"],
-                          "action": "SCMP_ACT_ALLOW",
-                          "args": [{"index": 0, "value": 100, "op": "SCMP_CMP_EQ"}]}]
+        assert!(!seccomp_notifies(&deny));
+        let notify = seccomp(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mount"], "action": "SCMP_ACT_NOTIFY"}]
         }));
-        let why = seccomp_refuses(&conditional).unwrap_or_default();
-        assert!(
-            why.contains("lsm_set_self_attr and lsm_get_self_attr"),
-            "{why}"
-        );
-        let allowed = with_seccomp(serde_json::json!({
-            "defaultAction": "SCMP_ACT_ERRNO",
-            "syscalls": [{"names": ["lsm_set_self_attr", "lsm_get_self_attr"],
-                          "action": "SCMP_ACT_ALLOW"}]
-        }));
-        let known = libseccomp::ScmpSyscall::from_name("lsm_set_self_attr").is_ok();
-        match seccomp_refuses(&allowed) {
-            None => assert!(known),
-            Some(why) => assert!(!known && why.contains("libseccomp 2.6"), "{why}"),
-        }
+        assert!(seccomp_notifies(&notify));
     }
 }
