@@ -544,3 +544,62 @@ pub fn run(ctx: &Ctx, a: &liboci_cli::Run) -> Result<i32> {
     }
     Ok(status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts<'a>(id: &'a str, bundle: &'a Path) -> InitOpts<'a> {
+        InitOpts {
+            id,
+            bundle,
+            pid_file: None,
+            console_socket: None,
+            preserve_fds: 0,
+            no_pivot: false,
+            detach: true,
+        }
+    }
+
+    fn ctx(root: &Path) -> Ctx {
+        Ctx {
+            root: root.to_path_buf(),
+            default_policy: None,
+        }
+    }
+
+    /// On a kernel without secns (the build host's, usually), `create`
+    /// says so before it looks at anything; on one with secns, it goes on
+    /// to the bundle. Nothing is made either way.
+    #[test]
+    fn create_on_a_kernel_without_secns_says_so_and_makes_nothing() {
+        let root = std::env::temp_dir().join(format!("secns-runtime-test-{}", std::process::id()));
+        let bundle = root.join("no-such-bundle");
+        let e = create(&ctx(&root), &opts("c1", &bundle))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        if secns::is_supported() {
+            assert!(e.contains("no-such-bundle"), "{e}");
+        } else {
+            assert!(
+                e.contains("cannot create container c1: this kernel has no security namespaces"),
+                "{e}"
+            );
+        }
+        assert!(!root.exists(), "create made {}", root.display());
+    }
+
+    #[test]
+    fn invalid_ids_are_refused_before_any_file_is_named_after_them() {
+        let root = std::env::temp_dir().join(format!("secns-runtime-ids-{}", std::process::id()));
+        for id in ["", ".", "..", "a/b", "../x", "a\0b"] {
+            let e = create(&ctx(&root), &opts(id, Path::new(".")))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.starts_with("invalid container id"), "{id:?}: {e}");
+        }
+        assert!(!root.exists());
+    }
+}
