@@ -35,7 +35,7 @@ pub const TESTS: &[Test] = &[
         run: exec,
     },
     Test {
-        name: "secns-runtime: a second container has its own namespace and its own rules; one without a policy is not restricted",
+        name: "secns-runtime: a second container has its own namespace and its own rules; one without a policy is not restricted; run waits and deletes",
         run: second,
     },
     Test {
@@ -402,7 +402,32 @@ fn second() -> Outcome {
     let out = wait_for(&dir, "ready")?;
     expect(&out, "clock", "ok")?;
     expect(&out, "secret", "ok")?;
-    expect(&out, "init", &errno(libc::EPERM))
+    expect(&out, "init", &errno(libc::EPERM))?;
+    // run: create, start, wait, delete, with the workload's exit status.
+    let once = "/tmp/rt-once.toml";
+    std::fs::write(once, "deny-open = [\"/tmp/rt-once/rootfs/etc/public\"]\n")
+        .map_err(|e| e.to_string())?;
+    let dir = bundle("once", Some(once), &format!("{PROBES}; exit 3"))?;
+    let out = runtime(&format!(
+        "run --no-pivot --bundle {dir} once >{dir}/out 2>&1"
+    ))?;
+    check(out.status.code() == Some(3), || {
+        format!(
+            "run: {}, expected exit status 3: {:?}",
+            out.status,
+            output(&dir)
+        )
+    })?;
+    let out = lines(&output(&dir));
+    let info = answer(&out, "info")?;
+    check(
+        !["0", &web.to_string(), &db.to_string(), &plain.to_string()]
+            .contains(&info.split(' ').next().unwrap_or("0")),
+        || format!("run's workload is in {info:?}"),
+    )?;
+    expect(&out, "public", &errno(libc::EACCES))?;
+    let gone = runtime("state once")?;
+    check(!gone.status.success(), || "run left container once".into())
 }
 
 /// Waits up to 10 s for `cond`.

@@ -156,6 +156,8 @@ pub fn create(ctx: &Ctx, o: &InitOpts<'_>) -> Result<Container> {
     // bundle: the runtime works from there, as runc does.
     fs::create_dir_all(&ctx.root).with_context(|| format!("{}: {}", fail(), ctx.root.display()))?;
     let shadow = Scratch(ctx.root.join(format!("{}.secns-bundle", o.id)));
+    // One left by a runtime that was killed during a create of this id.
+    let _ = fs::remove_dir_all(&shadow.0);
     fs::create_dir(&shadow.0).with_context(|| format!("{}: {}", fail(), shadow.0.display()))?;
     spec.save(shadow.0.join("config.json")).with_context(fail)?;
     // The paths the caller gave stay relative to where it is.
