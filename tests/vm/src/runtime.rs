@@ -196,6 +196,16 @@ fn shown(ns: u64) -> Result<serde_json::Value, String> {
         .unwrap_or(serde_json::Value::Null))
 }
 
+/// The `info` line of a container's probes (`secns-vmtest --info`: id,
+/// parent, pending, depth, flags), checked to name namespace `ns`.
+fn in_namespace<'a>(out: &'a [String], ns: u64, whose: &str) -> Result<&'a str, String> {
+    let info = answer(out, "info")?;
+    check(info.split(' ').next() == Some(&ns.to_string()), || {
+        format!("{whose} is in {info:?}, not namespace {ns}")
+    })?;
+    Ok(info)
+}
+
 /// The capability sets in /proc's `Cap*` lines that have `bit`.
 fn sets_with(status: &[String], bit: u32) -> Vec<String> {
     status
@@ -285,10 +295,7 @@ fn start() -> Outcome {
     let ns = ns_of("web")?;
     runtime_ok("start web")?;
     let out = wait_for("/tmp/rt-web", "ready")?;
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&ns.to_string()), || {
-        format!("the workload is in {info:?}, not namespace {ns}")
-    })?;
+    let info = in_namespace(&out, ns, "the workload")?;
     check(info.split(' ').nth(2) == Some("0"), || {
         format!("the workload has a pending namespace: {info:?}")
     })?;
@@ -313,10 +320,7 @@ fn exec() -> Outcome {
         PROBES.replace('\'', "")
     ))?;
     let out = lines(&t);
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&ns.to_string()), || {
-        format!("exec's process is in {info:?}, not namespace {ns}")
-    })?;
+    in_namespace(&out, ns, "exec's process")?;
     expect(&out, "clock", &errno(libc::EPERM))?;
     expect(&out, "secret", &errno(libc::EACCES))?;
     expect(&out, "public", "ok")?;
@@ -347,10 +351,7 @@ fn exec() -> Outcome {
     let t = runtime_ok("exec --user 1000:1000 web /bin/sh -c \
         'echo \"info $(secns-vmtest --info)\"; echo \"secret $(secns-vmtest --probe open /etc/secret)\"'")?;
     let out = lines(&t);
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&ns.to_string()), || {
-        format!("exec --user's process is in {info:?}, not namespace {ns}")
-    })?;
+    in_namespace(&out, ns, "exec --user's process")?;
     expect(&out, "secret", &errno(libc::EACCES))?;
     // The exit status is the process's.
     let out = runtime("exec web /bin/sh -c 'exit 7'")?;
@@ -376,10 +377,7 @@ fn second() -> Outcome {
     check(db != web, || format!("db and web share namespace {db}"))?;
     runtime_ok("start db")?;
     let out = wait_for(&dir, "ready")?;
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&db.to_string()), || {
-        format!("db's workload is in {info:?}, not {db}")
-    })?;
+    in_namespace(&out, db, "db's workload")?;
     // Its own rules: the clock is allowed, its public file is not.
     expect(&out, "clock", "ok")?;
     expect(&out, "secret", "ok")?;
@@ -699,10 +697,7 @@ fn refused() -> Outcome {
     let ns = ns_of("filtered")?;
     runtime_ok("start filtered")?;
     let out = wait_for(&dir, "ready")?;
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&ns.to_string()), || {
-        format!("filtered's workload is in {info:?}, not {ns}")
-    })?;
+    in_namespace(&out, ns, "filtered's workload")?;
     expect(&out, "clock", &errno(libc::ENOSYS))?;
     spec_caps_only(&out, "filtered's workload")?;
     // exec's process is under the container's filter too (libcontainer
@@ -710,10 +705,7 @@ fn refused() -> Outcome {
     let t = runtime_ok(&format!("exec filtered /bin/sh -c '{PROBES}'"))?;
     let out = lines(&t);
     expect(&out, "clock", &errno(libc::ENOSYS))?;
-    let info = answer(&out, "info")?;
-    check(info.split(' ').next() == Some(&ns.to_string()), || {
-        format!("filtered's exec is in {info:?}, not {ns}")
-    })?;
+    in_namespace(&out, ns, "filtered's exec")?;
     spec_caps_only(&out, "filtered's exec")?;
     runtime_ok("kill filtered KILL")?;
     eventually("filtered stopped", || {

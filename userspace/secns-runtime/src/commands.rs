@@ -309,17 +309,11 @@ pub fn list(ctx: &Ctx, format: &str, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-/// The options of `exec`.
-pub struct ExecOpts {
-    pub args: liboci_cli::Exec,
-}
-
 /// `exec`: a process of libcontainer's, which joins the namespace of the
 /// container's init through a pidfd the runtime opened, before it drops
 /// the capabilities the runtime added. Returns its exit status unless
 /// detached.
-pub fn exec(ctx: &Ctx, o: ExecOpts) -> Result<i32> {
-    let a = o.args;
+pub fn exec(ctx: &Ctx, a: liboci_cli::Exec) -> Result<i32> {
     let id = a.container_id.as_str();
     let fail = || format!("cannot exec in container {id}");
     let c = load(ctx, id)?;

@@ -28,7 +28,7 @@ mod policy;
 mod spec;
 
 use clap::{Args, Parser, Subcommand};
-use commands::{Ctx, ExecOpts, InitOpts};
+use commands::{Ctx, InitOpts};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,7 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Standard(S::State(a)) => commands::state(&ctx, &a.container_id)?,
         Command::Standard(S::Kill(a)) => commands::kill(&ctx, &a.container_id, &a.signal, a.all)?,
         Command::Standard(S::Delete(a)) => commands::delete(&ctx, &a.container_id, a.force)?,
-        Command::Exec(args) => return commands::exec(&ctx, ExecOpts { args }),
+        Command::Exec(a) => return commands::exec(&ctx, a),
         Command::List(a) => commands::list(&ctx, &a.format, a.quiet)?,
         Command::Pause(a) => commands::pause(&ctx, &a.container_id, true)?,
         Command::Resume(a) => commands::pause(&ctx, &a.container_id, false)?,
