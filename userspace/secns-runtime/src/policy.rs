@@ -36,17 +36,14 @@ pub fn requested(
             path.display()
         );
     }
-    let fail = |what: &str, e: &dyn std::fmt::Display| {
-        anyhow!(
-            "cannot load the policy {} ({source}): {what}{e}",
-            path.display()
-        )
+    let fail = |e: &dyn std::fmt::Display| {
+        anyhow!("cannot load the policy {} ({source}): {e}", path.display())
     };
-    engine::preflight().map_err(|e| fail("", &e))?;
+    engine::preflight().map_err(|e| fail(&e))?;
     let rules = PolicyFile::read(&path)
         .and_then(|f| f.resolve())
-        .map_err(|e| fail("", &e))?;
-    drop(Engine::open().map_err(|e| fail("", &e))?);
+        .map_err(|e| fail(&e))?;
+    drop(Engine::open().map_err(|e| fail(&e))?);
     Ok(Some(Policy { path, rules }))
 }
 
