@@ -300,11 +300,11 @@ fn scm_rights() -> Outcome {
     sent
 }
 
-/// A host task sends, in one message each: a public file, one of the
-/// engine's maps and the link of one of its programs (which would detach
-/// it); then the public file and a map of its own. Inside a namespace
-/// (whose rules name no file), only the first message's public file is
-/// installed, and the whole second message is.
+/// A host task sends three messages, each a public file and a BPF object:
+/// one of the engine's maps, the link of one of its programs (which would
+/// detach it), taken from its pin, and a map of its own. Inside a namespace
+/// (whose rules name no file), only the public file of the first two
+/// messages is installed, and the whole third message is.
 fn scm_rights_bpf() -> Outcome {
     run("rm -rf /tmp/dn-scmb; mkdir /tmp/dn-scmb; echo public > /tmp/dn-scmb/public")?;
     let socket = "/tmp/dn-scmb/sock";
@@ -322,26 +322,29 @@ fn scm_rights_bpf() -> Outcome {
         .map_err(|e| format!("a map of the host's own: {e}"))?;
     let sender = std::thread::spawn(move || -> Result<(), String> {
         for fds in [
-            [
-                public.as_raw_fd(),
-                map.as_fd().as_raw_fd(),
-                link.as_fd().as_raw_fd(),
-            ]
-            .as_slice(),
-            [public.as_raw_fd(), own.as_fd().as_raw_fd()].as_slice(),
+            [public.as_raw_fd(), map.as_fd().as_raw_fd()],
+            [public.as_raw_fd(), link.as_fd().as_raw_fd()],
+            [public.as_raw_fd(), own.as_fd().as_raw_fd()],
         ] {
             let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-            send_fds(stream.as_raw_fd(), fds)?;
+            send_fds(stream.as_raw_fd(), &fds)?;
         }
         Ok(())
     });
     let toml = "deny-capabilities = [\"CAP_SYS_TIME\"]\n";
     let result = with_held("scmb", toml, |pid| {
-        let engine = probe(pid, &format!("recv-fd {socket}"))?;
+        for what in [
+            "the engine's policies map",
+            "the engine's link on capable, from its pin",
+        ] {
+            let got = probe(pid, &format!("recv-fd {socket}"))?;
+            check(got == "fds 1 truncated true first public", || {
+                format!(
+                    "received with {what}: {got:?}, expected the public file only, and MSG_CTRUNC"
+                )
+            })?;
+        }
         let other = probe(pid, &format!("recv-fd {socket}"))?;
-        check(engine == "fds 1 truncated true first public", || {
-            format!("received with the engine's map and link: {engine:?}, expected the public file only, and MSG_CTRUNC")
-        })?;
         check(other == "fds 2 truncated false first public", || {
             format!("received with a map of the host's own: {other:?}, expected both")
         })

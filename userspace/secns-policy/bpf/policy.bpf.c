@@ -590,8 +590,9 @@ int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
  * Whether @file is a descriptor the guard keeps from the namespaces: one of
  * the engine's maps, or the link of any BPF LSM program, which detaches the
  * program without any capability (BPF_LINK_DETACH, or closing the last
- * reference of a link that is not pinned). kernel/bpf/syscall.c makes both
- * with anon_inode_getfile(), named "bpf-map" and "bpf_link".
+ * reference of a link that is not pinned). kernel/bpf/syscall.c makes their
+ * files on anonymous inodes, named "bpf-map", and "bpf_link" when a link is
+ * made but "bpf-link" when it is taken from a pin or by its id.
  */
 static __always_inline int guarded_object(struct file *file)
 {
@@ -616,7 +617,8 @@ static __always_inline int guarded_object(struct file *file)
 		return is_guarded(SECNS_POLICY_MAP,
 				  BPF_CORE_READ((struct bpf_map___secns *)
 						file->private_data, id));
-	if (len == 8 && name == LE64('b', 'p', 'f', '_', 'l', 'i', 'n', 'k'))
+	if (len == 8 && (name == LE64('b', 'p', 'f', '_', 'l', 'i', 'n', 'k') ||
+			 name == LE64('b', 'p', 'f', '-', 'l', 'i', 'n', 'k')))
 		return BPF_CORE_READ((struct bpf_link___secns *)
 				     file->private_data, prog,
 				     expected_attach_type) == BPF_LSM_MAC;
