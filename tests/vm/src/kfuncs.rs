@@ -21,6 +21,7 @@ use crate::tap::{check, Outcome, Test};
 use crate::unshare::in_child;
 use libbpf_rs::{Link, MapCore, MapFlags, MapHandle, Object};
 use secns_policy::bpf;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
@@ -193,6 +194,19 @@ fn expect(map: &MapHandle, what: &str, slot: u32, want: Answers) -> Outcome {
     })
 }
 
+/// Closes a forked child's copies of the descriptors of `links` (the
+/// parent's keep the programs attached): with secns-policy attached, a task
+/// that holds a BPF LSM link does not enter a namespace, where it could
+/// detach the program.
+fn let_go(links: &[Link]) {
+    for link in links {
+        // SAFETY: the child's own copy of the descriptor, which nothing in
+        // the child uses again: the child leaves with _exit, without
+        // dropping `link`.
+        unsafe { libc::close(link.as_fd().as_raw_fd()) };
+    }
+}
+
 fn kfuncs() -> Outcome {
     let s = Setup::with(&["lsm/task_secns_init", "lsm/task_secns_unshare"]).map_err(err)?;
     let (target, at_init, at_unshare) = (s.map("target")?, s.map("at_init")?, s.map("at_unshare")?);
@@ -202,6 +216,7 @@ fn kfuncs() -> Outcome {
         s.attach("lsm/task_secns_unshare")?,
     ];
     in_child(|| {
+        let_go(&_links);
         // SAFETY: getpid has no preconditions.
         let me = unsafe { libc::getpid() } as u32;
         update(&target, &me.to_ne_bytes())?;
@@ -384,8 +399,9 @@ fn race_target(shared: &Shared) -> ! {
 fn task_kill_races_faccessat() -> Outcome {
     let s = Setup::with(&["lsm/task_kill"]).map_err(err)?;
     let (kill_target, at_kill) = (s.map("kill_target")?, s.map("at_kill")?);
-    let _link = s.attach("lsm/task_kill")?;
+    let link = s.attach("lsm/task_kill")?;
     in_child(|| {
+        let_go(std::slice::from_ref(&link));
         // The sender (this child) two levels down, the target three.
         sys::secns_set(LSM_ATTR_UNSHARE, None).map_err(|e| format!("UNSHARE: errno {e}"))?;
         sys::secns_set(LSM_ATTR_UNSHARE, None).map_err(|e| format!("UNSHARE: errno {e}"))?;

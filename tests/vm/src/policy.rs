@@ -77,7 +77,7 @@ pub const SECOND_BOOT_TESTS: &[Test] = &[Test {
     run: no_bpf_lsm,
 }];
 
-const POLICY: &str = "/bin/secns-policy";
+pub(crate) const POLICY: &str = "/bin/secns-policy";
 pub(crate) const PROBE: &str = "/tests/secns-vmtest --probe";
 /// The hooks `attach` attaches: the rules', then the guard's.
 const HOOKS: [&str; 14] = [
@@ -119,10 +119,14 @@ pub fn probe(args: &[String]) -> ExitCode {
             std::fs::hard_link(from, to).map_err(|e| e.raw_os_error().unwrap_or(0))
         }
         ["recv-fd", socket] => return crate::policy_files::receive_fds(socket),
+        ["join", pid] => pid
+            .parse()
+            .map_err(|_| libc::EINVAL)
+            .and_then(|pid| secns::join_pid(pid).map_err(|e| e.errno())),
         _ => {
             eprintln!(
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
-                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME"
+                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID"
             );
             return ExitCode::from(2);
         }

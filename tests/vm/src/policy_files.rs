@@ -10,7 +10,7 @@
 //! while it lives, and probes inside it with `secns join` (the probe prints
 //! `ok` or `errno N`).
 
-use crate::policy::{answer, errno, sh_ok, Held, PROBE};
+use crate::policy::{answer, errno, sh, sh_ok, text, write_policy, Held, POLICY, PROBE};
 use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::{Link, MapHandle, MapType};
@@ -18,7 +18,7 @@ use std::io::{IoSliceMut, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
-use std::process::ExitCode;
+use std::process::{ExitCode, Output};
 use std::time::Duration;
 
 pub const TESTS: &[Test] = &[
@@ -49,6 +49,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "secns-policy: the engine's maps and BPF LSM links sent with SCM_RIGHTS are not installed; another map is",
         run: scm_rights_bpf,
+    },
+    Test {
+        name: "deny-open, secns-policy: a task holding a refused file, the engine's map or a BPF LSM link cannot enter or join the namespace",
+        run: held_descriptors,
     },
 ];
 
@@ -359,6 +363,120 @@ fn scm_rights_bpf() -> Outcome {
         .map_err(|_| "the sender panicked".to_string())?;
     result?;
     sent
+}
+
+/// The probe `join PID` run from the host with a copy of `fd` that it
+/// inherits, as descriptor `at` or above: what JOIN answered.
+fn join_holding(pid: u32, fd: i32, at: i32) -> Result<String, String> {
+    // SAFETY: F_DUPFD duplicates a descriptor the caller holds open; the
+    // copy is not close-on-exec, so the probe inherits it.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD, at) };
+    if copy < 0 {
+        return Err(format!("F_DUPFD {fd}: errno {}", sys::errno()));
+    }
+    let out = sh(&format!("{PROBE} join {pid}"));
+    // SAFETY: the copy made above, used by nobody else.
+    unsafe { libc::close(copy) };
+    Ok(text(&out?.stdout).trim_end().to_string())
+}
+
+fn held_descriptors() -> Outcome {
+    run(
+        "rm -rf /tmp/dn-held; mkdir -p /tmp/dn-held/dir; echo secret > /tmp/dn-held/shadow; \
+         echo below > /tmp/dn-held/dir/f; echo public > /tmp/dn-held/public",
+    )?;
+    let toml = "deny-open = [\"/tmp/dn-held/shadow\", \"/tmp/dn-held/dir\"]\n";
+    let open = |path: &str| std::fs::File::open(path).map_err(|e| format!("{path}: {e}"));
+    let (shadow, below, public) = (
+        open("/tmp/dn-held/shadow")?,
+        open("/tmp/dn-held/dir/f")?,
+        open("/tmp/dn-held/public")?,
+    );
+    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/policies")
+        .map_err(|e| format!("the engine's policies map: {e}"))?;
+    let link = Link::open("/sys/fs/bpf/secns-policy/link-capable")
+        .map_err(|e| format!("the engine's capable link: {e}"))?;
+    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    let own = MapHandle::create(MapType::Array, Some("held"), 4, 4, 1, &opts)
+        .map_err(|e| format!("a map of the host's own: {e}"))?;
+    let eperm = errno(libc::EPERM);
+    let eacces = errno(EACCES);
+    with_held("held", toml, |pid| {
+        let cases = [
+            ("the refused file", shadow.as_raw_fd(), 3, &eacces),
+            (
+                "the refused file, as descriptor 900",
+                shadow.as_raw_fd(),
+                900,
+                &eacces,
+            ),
+            (
+                "a file below the refused directory",
+                below.as_raw_fd(),
+                3,
+                &eacces,
+            ),
+            (
+                "the engine's policies map",
+                map.as_fd().as_raw_fd(),
+                3,
+                &eperm,
+            ),
+            (
+                "the engine's link on capable",
+                link.as_fd().as_raw_fd(),
+                3,
+                &eperm,
+            ),
+        ];
+        for (what, fd, at, want) in cases {
+            let got = join_holding(pid, fd, at)?;
+            check(&got == want, || {
+                format!("JOIN holding {what}: {got:?}, expected {want:?}")
+            })?;
+        }
+        // What the namespace may have does not stop anyone.
+        for (what, fd) in [
+            ("a public file", public.as_raw_fd()),
+            ("a map of the host's own", own.as_fd().as_raw_fd()),
+        ] {
+            let got = join_holding(pid, fd, 3)?;
+            check(got == "ok", || {
+                format!("JOIN holding {what}: {got:?}, expected ok")
+            })?;
+        }
+        // UNSHARE into a pending namespace with the rule: refused with the
+        // file open, and the namespace dropped; entered without it.
+        let file = write_policy("held-unshare", toml)?;
+        let unshare = |redirect: &str| {
+            sh(&format!(
+                "{redirect} /bin/secns run --setup '{POLICY} load --ns \"$SECNS_PENDING_ID\" {file}' \
+                 -- {PROBE} open /tmp/dn-held/public"
+            ))
+        };
+        // The program prints ok; before it, the loader says what it loaded.
+        let ran = |out: &Output| text(&out.stdout).lines().last() == Some("ok");
+        let refused = unshare("exec 3</tmp/dn-held/shadow;")?;
+        let said = text(&refused.stderr);
+        check(
+            !refused.status.success() && said.contains("(EACCES)") && !ran(&refused),
+            || {
+                format!(
+                    "UNSHARE holding the refused file: {}, stdout {:?}, stderr {said:?}; \
+                     expected a failure with EACCES",
+                    refused.status,
+                    text(&refused.stdout)
+                )
+            },
+        )?;
+        let entered = unshare("exec 3</tmp/dn-held/public;")?;
+        check(entered.status.success() && ran(&entered), || {
+            format!("UNSHARE holding a public file: {entered:?}, expected ok")
+        })
+    })
 }
 
 /// `sendmsg(2)` of one byte with `fds` as `SCM_RIGHTS`.

@@ -122,8 +122,18 @@ struct bpf_link___secns {
 	struct bpf_prog___secns *prog;
 } __attribute__((preserve_access_index));
 
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct nsproxy *nsproxy;
+	struct files_struct *files;
 } __attribute__((preserve_access_index));
 struct kernel_siginfo;
 
@@ -134,6 +144,8 @@ extern __u64 bpf_secns_cred_ancestor_id(const struct cred *cred,
 extern __u64 bpf_secns_task_id(struct task_struct *task) __ksym;
 extern __u64 bpf_secns_task_ancestor_id(struct task_struct *task,
 					__u32 depth) __ksym;
+/* kernel/bpf/helpers.c: @obj as a read-only pointer of the kernel's type. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
 
 /* What the kfuncs answer where the namespace is not known. */
 #define SECNS_UNKNOWN (~0ULL)
@@ -470,27 +482,6 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 }
 
 /*
- * An approval here is the namespace being entered, unless an LSM after bpf
- * in lsm= refuses it: then it stays pending but is marked entered, and
- * loading rules into it is refused (which fails closed).
- */
-SEC("lsm/task_secns_unshare")
-int BPF_PROG(secns_policy_unshare, const struct cred *cred,
-	     const struct secns *ns, int ret)
-{
-	struct secns_policy_ns *seen;
-	__u64 id;
-
-	if (ret)
-		return ret;
-	id = ns->id;
-	seen = bpf_map_lookup_elem(&namespaces, &id);
-	if (seen)
-		seen->state = SECNS_POLICY_ENTERED;
-	return 0;
-}
-
-/*
  * The namespace is gone: drop what the maps hold for it. namespaces first:
  * the loader writes the rules, then checks that the namespace is still
  * there, so rules written after this cannot stay.
@@ -637,6 +628,89 @@ int BPF_PROG(secns_policy_file_receive, struct file *file, int ret)
 	if (guarded_object(file))
 		return -EPERM;
 	return check_file(file->f_path.dentry);
+}
+
+/* What held_one() looks at, and what it found. */
+struct held {
+	struct file **fd;	/* the entering task's descriptor array */
+	__u64 rules;		/* whose rules apply in the namespace, or 0 */
+	long err;
+};
+
+/*
+ * Descriptor @i of the task entering a namespace: -EPERM (in @ctx) for one
+ * the guard keeps from the namespaces, -EACCES for a file the namespace's
+ * rules deny, as for a received one. The task is single-threaded (secns
+ * makes sure), so only a task outside that shares its descriptor table
+ * (CLONE_FILES) could change the array meanwhile; the file is read, never
+ * held, under the RCU read lock the BPF LSM runs this in, and struct file
+ * is SLAB_TYPESAFE_BY_RCU.
+ */
+static long held_one(__u64 i, void *ctx)
+{
+	struct held *h = ctx;
+	struct secns_policy *p;
+	struct file *file;
+	void *f = NULL;
+
+	if (bpf_probe_read_kernel(&f, sizeof(f), &h->fd[i]) || !f)
+		return 0;
+	file = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	if (guarded_object(file)) {
+		h->err = -EPERM;
+		return 1;
+	}
+	if (!h->rules)
+		return 0;
+	p = bpf_map_lookup_elem(&policies, &h->rules);
+	if (p && p->nr_files && denied(p, h->rules, file->f_path.dentry)) {
+		h->err = -EACCES;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * An approval here is the namespace being entered (UNSHARE or JOIN), unless
+ * an LSM after bpf in lsm= refuses it: then it stays pending but is marked
+ * entered, and loading rules into it is refused (which fails closed).
+ *
+ * A task does not take into the namespace what it could not get there:
+ * the descriptors it holds are checked as file_receive checks received
+ * ones, and one of them refuses the entry with the same errno. Rules are
+ * loaded only into a pending namespace, so this sees every descriptor
+ * that enters it with a task.
+ */
+SEC("lsm/task_secns_unshare")
+int BPF_PROG(secns_policy_unshare, const struct cred *cred,
+	     const struct secns *ns, int ret)
+{
+	struct task_struct *current = bpf_get_current_task_btf();
+	struct secns_policy_ns *seen;
+	struct fdtable *fdt;
+	struct held h = {};
+	__u64 id, from;
+	__u32 max;
+	long n;
+
+	if (ret)
+		return ret;
+	id = ns->id;
+	if (rules_of(id, &from))
+		h.rules = from;
+	fdt = BPF_CORE_READ(current, files, fdt);
+	max = BPF_CORE_READ(fdt, max_fds);
+	h.fd = BPF_CORE_READ(fdt, fd);
+	/* More than bpf_loop() walks (1 << 23) cannot be checked: refused. */
+	n = bpf_loop(max, held_one, &h, 0);
+	if (n < 0)
+		return -EMFILE;
+	if (h.err)
+		return h.err;
+	seen = bpf_map_lookup_elem(&namespaces, &id);
+	if (seen)
+		seen->state = SECNS_POLICY_ENTERED;
+	return 0;
 }
 
 /* Whether @dir is in the engine's BPF file system. */

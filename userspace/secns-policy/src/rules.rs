@@ -38,10 +38,14 @@
 //! view names the merged file, before and after copy-up (its lower and
 //! upper files, reached through their own paths, are other files). The
 //! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
-//! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace.
+//! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace;
+//! a task that holds a descriptor of a denied file cannot enter the
+//! namespace (`UNSHARE` or `JOIN` fails with `EACCES`), so none comes in
+//! with a task: rules are loaded only while the namespace is pending.
 //!
-//! Not covered: descriptors a task held before it entered the namespace;
-//! names longer than 63 bytes (refused at load); an inode number reused
+//! Not covered: memory mappings of a denied file made before entering (the
+//! workload's `execve(2)` drops them, unlike descriptors that are not
+//! close-on-exec); names longer than 63 bytes (refused at load); an inode number reused
 //! after the denied file was deleted for good makes the new file refused
 //! (it fails closed).
 //!
