@@ -123,10 +123,11 @@ pub fn probe(args: &[String]) -> ExitCode {
             .parse()
             .map_err(|_| libc::EINVAL)
             .and_then(|pid| secns::join_pid(pid).map_err(|e| e.errno())),
+        ["join-shared", pid] => return join_shared(pid),
         _ => {
             eprintln!(
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
-                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID"
+                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID"
             );
             return ExitCode::from(2);
         }
@@ -135,6 +136,49 @@ pub fn probe(args: &[String]) -> ExitCode {
         Ok(()) => println!("ok"),
         Err(e) => println!("errno {e}"),
     }
+    ExitCode::SUCCESS
+}
+
+/// `secns-vmtest --probe join-shared PID`: JOIN the namespace of PID while
+/// a child made with `CLONE_FILES` shares the descriptor table, then again
+/// after `unshare(CLONE_FILES)`; prints both answers.
+fn join_shared(pid: &str) -> ExitCode {
+    let Ok(pid) = pid.parse::<u32>() else {
+        eprintln!("join-shared: {pid:?} is not a pid");
+        return ExitCode::from(2);
+    };
+    let join = || match secns::join_pid(pid) {
+        Ok(()) => "ok".to_string(),
+        Err(e) => errno(e.errno()),
+    };
+    let flags = (libc::CLONE_FILES | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: clone(2) without CLONE_VM and without a new stack is fork(2)
+    // but for the shared descriptor table: the child runs on its own copy
+    // of this single-threaded process and only waits to be killed.
+    let child = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    if child == 0 {
+        loop {
+            // SAFETY: pause has no preconditions.
+            unsafe { libc::pause() };
+        }
+    }
+    if child < 0 {
+        println!("clone {}", errno(sys::errno()));
+        return ExitCode::SUCCESS;
+    }
+    let shared = join();
+    // SAFETY: takes a copy of the descriptor table, nothing else.
+    let own = if unsafe { libc::unshare(libc::CLONE_FILES) } == 0 {
+        join()
+    } else {
+        format!("unshare {}", errno(sys::errno()))
+    };
+    // SAFETY: the child made above, killed and reaped.
+    unsafe {
+        libc::kill(child as libc::pid_t, libc::SIGKILL);
+        libc::waitpid(child as libc::pid_t, std::ptr::null_mut(), 0);
+    }
+    println!("shared {shared} own {own}");
     ExitCode::SUCCESS
 }
 

@@ -51,7 +51,7 @@ pub const TESTS: &[Test] = &[
         run: scm_rights_bpf,
     },
     Test {
-        name: "deny-open, secns-policy: a task holding a refused file, the engine's map or a BPF LSM link cannot enter or join the namespace",
+        name: "deny-open, secns-policy: a task holding a refused file, the engine's map or a BPF LSM link, or sharing its descriptor table, cannot enter or join the namespace",
         run: held_descriptors,
     },
 ];
@@ -448,6 +448,13 @@ fn held_descriptors() -> Outcome {
                 format!("JOIN holding {what}: {got:?}, expected ok")
             })?;
         }
+        // A table another task shares could get a descriptor after the
+        // check: refused until the task has a table of its own.
+        let got = sh_ok(&format!("{PROBE} join-shared {pid}"))?;
+        let want = format!("shared {eperm} own ok");
+        check(got.trim_end() == want, || {
+            format!("JOIN with a shared descriptor table, then without: {got:?}, expected {want:?}")
+        })?;
         // UNSHARE into a pending namespace with the rule: refused with the
         // file open, and the namespace dropped; entered without it.
         let file = write_policy("held-unshare", toml)?;

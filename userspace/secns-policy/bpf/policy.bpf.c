@@ -128,6 +128,9 @@ struct fdtable {
 } __attribute__((preserve_access_index));
 
 struct files_struct {
+	struct {
+		int counter;
+	} count;
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
@@ -640,11 +643,10 @@ struct held {
 /*
  * Descriptor @i of the task entering a namespace: -EPERM (in @ctx) for one
  * the guard keeps from the namespaces, -EACCES for a file the namespace's
- * rules deny, as for a received one. The task is single-threaded (secns
- * makes sure), so only a task outside that shares its descriptor table
- * (CLONE_FILES) could change the array meanwhile; the file is read, never
- * held, under the RCU read lock the BPF LSM runs this in, and struct file
- * is SLAB_TYPESAFE_BY_RCU.
+ * rules deny, as for a received one. Nobody else changes the table
+ * meanwhile: the task is single-threaded (secns makes sure) and shares it
+ * with no other task (checked before). The file is read, never held,
+ * under the RCU read lock the BPF LSM runs this in.
  */
 static long held_one(__u64 i, void *ctx)
 {
@@ -677,7 +679,8 @@ static long held_one(__u64 i, void *ctx)
  *
  * A task does not take into the namespace what it could not get there:
  * the descriptors it holds are checked as file_receive checks received
- * ones, and one of them refuses the entry with the same errno. Rules are
+ * ones, and one of them refuses the entry with the same errno; so does a
+ * table shared with another task (EPERM). Rules are
  * loaded only into a pending namespace, so this sees every descriptor
  * that enters it with a task.
  */
@@ -698,6 +701,13 @@ int BPF_PROG(secns_policy_unshare, const struct cred *cred,
 	id = ns->id;
 	if (rules_of(id, &from))
 		h.rules = from;
+	/*
+	 * A task outside that shares the table (CLONE_FILES) could put a
+	 * descriptor in it after the walk: refused, unless the task takes a
+	 * table of its own first (unshare(CLONE_FILES)).
+	 */
+	if (BPF_CORE_READ(current, files, count.counter) != 1)
+		return -EPERM;
 	fdt = BPF_CORE_READ(current, files, fdt);
 	max = BPF_CORE_READ(fdt, max_fds);
 	h.fd = BPF_CORE_READ(fdt, fd);

@@ -40,8 +40,9 @@
 //! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
 //! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace;
 //! a task that holds a descriptor of a denied file cannot enter the
-//! namespace (`UNSHARE` or `JOIN` fails with `EACCES`), so none comes in
-//! with a task: rules are loaded only while the namespace is pending.
+//! namespace (`UNSHARE` or `JOIN` fails with `EACCES`; with `EPERM` while
+//! another task shares its descriptor table), so none comes in with a
+//! task: rules are loaded only while the namespace is pending.
 //!
 //! Not covered: memory mappings of a denied file made before entering (the
 //! workload's `execve(2)` drops them, unlike descriptors that are not
