@@ -46,9 +46,10 @@
 //!
 //! Not covered: memory mappings of a denied file made before entering (the
 //! workload's `execve(2)` drops them, unlike descriptors that are not
-//! close-on-exec); names longer than 63 bytes (refused at load); an inode number reused
-//! after the denied file was deleted for good makes the new file refused
-//! (it fails closed).
+//! close-on-exec); names longer than 63 bytes (refused at load). Failing
+//! closed: an inode number reused after the denied file was deleted for
+//! good makes the new file refused, and so does the same inode number in
+//! another subvolume of the same btrfs file system (they share `s_dev`).
 //!
 //! The layouts below mirror `bpf/policy.h`, which the BPF programs use.
 
