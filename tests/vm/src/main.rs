@@ -57,7 +57,6 @@ fn main() -> ExitCode {
             ptrace::TESTS,
             policy::TESTS,
             policy_files::TESTS,
-            policy_files::BTRFS_TESTS,
             kfuncs::TESTS,
             runtime::TESTS,
         ]
@@ -70,7 +69,6 @@ fn main() -> ExitCode {
             interleave::TESTS,
             faults::TESTS,
             policy::TESTS,
-            // Not BTRFS_TESTS: the checker kernel has no btrfs.
             policy_files::TESTS,
             kfuncs::TESTS,
             &[stress::SCAN],

@@ -3,9 +3,8 @@
 //! and everything below it) by its inode and by its name in its directory,
 //! and keeps meaning what was written when the host replaces the file by
 //! rename, through hard links, bind mounts, `/proc/self/root`, another mount
-//! namespace's view and overlayfs, never for another file system's, btrfs
-//! subvolume's or snapshot's inode of the same number, and for descriptors
-//! received with `SCM_RIGHTS`.
+//! namespace's view and overlayfs, never for another file system's inode of
+//! the same number, and for descriptors received with `SCM_RIGHTS`.
 //!
 //! Each case holds a namespace with the rule, changes things on the host
 //! while it lives, and probes inside it with `secns join` (the probe prints
@@ -56,13 +55,6 @@ pub const TESTS: &[Test] = &[
         run: held_descriptors,
     },
 ];
-
-/// The cases on btrfs (/dev/vda, from tests/run-vm): not on the checker
-/// kernel, which has no btrfs (tests/stress.config).
-pub const BTRFS_TESTS: &[Test] = &[Test {
-    name: "deny-open: on btrfs, a rule holds in its own subvolume however it is mounted, and not for the same inode numbers in other subvolumes and snapshots",
-    run: btrfs_subvolumes,
-}];
 
 const EACCES: i32 = libc::EACCES;
 
@@ -277,110 +269,6 @@ fn same_inode_number() -> Outcome {
         })
     })();
     run("umount /tmp/dn-fs1 && umount /tmp/dn-fs2")?;
-    result
-}
-
-/// Makes subvolume `name` in the btrfs directory `dir`
-/// (`BTRFS_IOC_SUBVOL_CREATE`), or with `from`, a snapshot of the subvolume
-/// at that path (`BTRFS_IOC_SNAP_CREATE`).
-fn subvolume(dir: &str, name: &str, from: Option<&str>) -> Outcome {
-    /// `struct btrfs_ioctl_vol_args`.
-    #[repr(C)]
-    struct VolArgs {
-        fd: i64,
-        name: [u8; 4088],
-    }
-    /// `_IOW(0x94, 14, struct btrfs_ioctl_vol_args)` and `_IOW(0x94, 1, ...)`.
-    const SUBVOL_CREATE: libc::c_ulong = 0x5000_940e;
-    const SNAP_CREATE: libc::c_ulong = 0x5000_9401;
-    let open = |p: &str| std::fs::File::open(p).map_err(|e| format!("{p}: {e}"));
-    let parent = open(dir)?;
-    let source = from.map(open).transpose()?;
-    let mut args = VolArgs {
-        fd: source.as_ref().map_or(0, |f| i64::from(f.as_raw_fd())),
-        name: [0; 4088],
-    };
-    args.name
-        .get_mut(..name.len())
-        .ok_or("a subvolume name too long")?
-        .copy_from_slice(name.as_bytes());
-    let request = if source.is_some() {
-        SNAP_CREATE
-    } else {
-        SUBVOL_CREATE
-    };
-    // SAFETY: `args` is a `struct btrfs_ioctl_vol_args` with a NUL-terminated
-    // name, alive across the call, as both requests read it.
-    if unsafe { libc::ioctl(parent.as_raw_fd(), request, &mut args) } != 0 {
-        return Err(format!(
-            "{dir}/{name}: subvolume ioctl: errno {}",
-            sys::errno()
-        ));
-    }
-    Ok(())
-}
-
-fn btrfs_subvolumes() -> Outcome {
-    // tests/run-vm gives each boot an empty btrfs file system on /dev/vda.
-    const TOP: &str = "/tmp/dn-btrfs";
-    run(&format!(
-        "for m in {TOP}-a {TOP}; do umount $m 2>/dev/null || true; done; \
-         mkdir -p {TOP} {TOP}-a && mount -t btrfs /dev/vda {TOP}"
-    ))?;
-    let result = (|| {
-        // A new subvolume numbers its inodes from the same first number:
-        // the same steps in each give the same numbers.
-        for s in ["a", "b", "c"] {
-            subvolume(TOP, s, None)?;
-            run(&format!(
-                "cd {TOP}/{s} && mkdir d && echo x > d/f && echo y > g"
-            ))?;
-        }
-        subvolume(TOP, "snap", Some(&format!("{TOP}/a")))?;
-        run(&format!("mount -t btrfs -o subvol=a /dev/vda {TOP}-a"))?;
-        for f in ["d", "d/f", "g"] {
-            let (a, b) = (ino(&format!("{TOP}/a/{f}"))?, ino(&format!("{TOP}/b/{f}"))?);
-            check(a == b, || {
-                format!("a/{f} and b/{f} have inodes {a} and {b}: nothing would be tested")
-            })?;
-        }
-        let (a, c) = (ino(&format!("{TOP}/a"))?, ino(&format!("{TOP}/c"))?);
-        check(a == c, || {
-            format!("subvolumes a and c have root inodes {a} and {c}: nothing would be tested")
-        })?;
-        let toml = format!("deny-open = [\"{TOP}/a/d\", \"{TOP}/a/g\", \"{TOP}/c\"]\n");
-        with_held("btrfs", &toml, |pid| {
-            let refused = |p: &str| (format!("open {p}"), errno(EACCES));
-            let allowed = |p: &str| (format!("open {p}"), "ok".to_string());
-            let cases = [
-                refused(&format!("{TOP}/a/d/f")),
-                refused(&format!("{TOP}/a/g")),
-                refused(&format!("{TOP}/c/d/f")),
-                // The same subvolume, mounted on its own.
-                refused(&format!("{TOP}-a/d/f")),
-                refused(&format!("{TOP}-a/g")),
-                allowed(&format!("{TOP}/b/d/f")),
-                allowed(&format!("{TOP}/b/g")),
-                allowed(&format!("{TOP}/b")),
-                allowed(&format!("{TOP}/snap/d/f")),
-                allowed(&format!("{TOP}/snap/g")),
-            ];
-            let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
-            probes(pid, &cases)?;
-            // The host replaces a/g by rename: the name is still refused, in
-            // a only.
-            run(&format!(
-                "echo z > {TOP}/a/g.new && mv {TOP}/a/g.new {TOP}/a/g"
-            ))?;
-            let cases = [
-                refused(&format!("{TOP}/a/g")),
-                allowed(&format!("{TOP}/b/g")),
-            ];
-            let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
-            probes(pid, &cases)
-        })
-    })();
-    run(&format!("umount {TOP}-a 2>/dev/null || true; umount {TOP}"))?;
     result
 }
 

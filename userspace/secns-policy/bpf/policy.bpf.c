@@ -122,21 +122,6 @@ struct bpf_link___secns {
 	struct bpf_prog___secns *prog;
 } __attribute__((preserve_access_index));
 
-/*
- * btrfs numbers the inodes of each subvolume on its own, and names a
- * subvolume's files by its root's anonymous device (what stat(2) gives),
- * not by the super block's s_dev, which all subvolumes share. Flavors,
- * relocated only where the kernel has btrfs (bpf_core_type_exists).
- */
-struct btrfs_root___secns {
-	__u32 anon_dev;
-} __attribute__((preserve_access_index));
-
-struct btrfs_inode___secns {
-	struct btrfs_root___secns *root;
-	struct inode vfs_inode;
-} __attribute__((preserve_access_index));
-
 struct fdtable {
 	unsigned int max_fds;
 	struct file **fd;
@@ -284,33 +269,11 @@ listed(const struct secns_policy *p, struct secns_policy_name_key *nk,
 }
 
 /*
- * The device that numbers @inode's inode number, as the loader names it:
- * the super block's s_dev, or on btrfs (@btrfs) the anonymous device of the
- * subvolume that holds @inode. 0 where that cannot be read, which denied()
- * refuses: failing closed.
- */
-static __always_inline __u64 inode_dev(struct inode *inode, __u64 s_dev,
-				       int btrfs)
-{
-	struct btrfs_inode___secns *bi;
-	__u32 dev = 0;
-
-	if (!btrfs)
-		return s_dev;
-	bi = (void *)inode -
-	     bpf_core_field_offset(struct btrfs_inode___secns, vfs_inode);
-	if (BPF_CORE_READ_INTO(&dev, bi, root, anon_dev))
-		return 0;
-	return dev;
-}
-
-/*
  * Whether the rules @p of namespace @rules deny @d: from @d up to the root
  * of its file system, an inode denied, or a name denied in its directory.
  * The walk follows the file system's own tree, whatever mount or view @d
- * was reached through, across btrfs subvolumes too (each level is named by
- * its own subvolume's device). At most one lookup per level, and only where
- * the filter lets one through; a name is read only in a directory that has
+ * was reached through. At most one lookup per level, and only where the
+ * filter lets one through; a name is read only in a directory that has
  * denied names of its length.
  */
 static __always_inline int denied(const struct secns_policy *p, __u64 rules,
@@ -322,8 +285,7 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 	struct dentry *parent;
 	struct inode *inode;
 	__u32 flags, up;
-	__u64 s_dev;
-	int btrfs, level;
+	int level;
 
 	if (!d)
 		return 0;
@@ -331,13 +293,8 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 	sb = d->d_sb;
 	if (!inode || !sb)
 		return 0;
-	s_dev = sb->s_dev;
-	btrfs = bpf_core_type_exists(struct btrfs_inode___secns) &&
-		sb->s_magic == BTRFS_SUPER_MAGIC;
 	nk.rules = rules;
-	nk.dev = inode_dev(inode, s_dev, btrfs);
-	if (!nk.dev)
-		return 1;
+	nk.dev = sb->s_dev;
 	e = listed(p, &nk, inode->i_ino);
 	flags = e ? e->flags : 0;
 	for (level = 0; level < SECNS_POLICY_MAX_LEVELS; level++) {
@@ -350,9 +307,6 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 		if (!inode)
 			return 0;
 		nk.dir = inode->i_ino;
-		nk.dev = inode_dev(inode, s_dev, btrfs);
-		if (!nk.dev)
-			return 1;
 		e = listed(p, &nk, nk.dir);
 		up = e ? e->flags : 0;
 		if (e && (up & SECNS_POLICY_NAMED) &&
