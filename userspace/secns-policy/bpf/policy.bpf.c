@@ -446,6 +446,7 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	struct secns_policy_ns *up;
 	struct secns_policy *p;
 	__u64 parent, id;
+	long err;
 
 	if (ret)
 		return ret;
@@ -469,8 +470,7 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 			 * The loader writes an errno from 1 to 4095; the mask
 			 * shows the verifier that r0 stays in [-4095, 0].
 			 */
-			long err = p->nested_errno & 4095;
-
+			err = p->nested_errno & 4095;
 			return err ? -err : -EPERM;
 		}
 	}
@@ -479,7 +479,12 @@ int BPF_PROG(secns_policy_init, const struct cred *cred, struct secns *ns,
 	seen.depth = ns->depth;
 	seen.state = SECNS_POLICY_PENDING;
 	seen.creator = (__u32)bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST))
+	/*
+	 * Ids are never reused: the entry is there already only if another
+	 * version of this program ran first on this call, during an upgrade.
+	 */
+	err = bpf_map_update_elem(&namespaces, &id, &seen, BPF_NOEXIST);
+	if (err && err != -EEXIST)
 		return -ENOSPC;
 	return 0;
 }
