@@ -8,9 +8,9 @@
 //! non-zero when a test fails.
 //!
 //! - no argument: the crate and command tests, the audit records of the
-//!   ptrace boundary, those of the BPF policy engine (`secns-policy`) and
-//!   of the kfuncs it uses, and the OCI runtime's (`secns-runtime`), for a
-//!   normal boot;
+//!   ptrace boundary, those of the BPF policy engine (`secns-policy`, its
+//!   upgrade under a task held inside a hook) and of the kfuncs it uses,
+//!   and the OCI runtime's (`secns-runtime`), for a normal boot;
 //! - `second-boot`: the tests for a boot with `lockdown=integrity`, the
 //!   secns boot parameters and no `bpf` in `lsm=` (see `tests/run-vm`);
 //! - `lockdown-raise`: the tests that raise lockdown at run time, in a boot
@@ -28,8 +28,9 @@
 //!   `faults.rs`);
 //! - `--info`: print the caller's `secns_info` (used by the tests to look at
 //!   a freshly executed process);
-//! - `--probe settime|init|map-by-id|open PATH`: try one operation and print `ok` or
-//!   `errno N` (the policy engine's tests, in `policy.rs`);
+//! - `--probe settime|init|map-by-id|open PATH|...`: try one operation
+//!   and print `ok` or `errno N` (the policy engine's tests, in
+//!   `policy.rs`);
 //! - `--drop-cap-mac-admin PROGRAM ARGS...`: execute PROGRAM without
 //!   CAP_MAC_ADMIN.
 
@@ -46,6 +47,7 @@ mod stress;
 mod sys;
 mod tap;
 mod unshare;
+mod upgrade;
 
 use std::process::ExitCode;
 
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
             cli::TESTS,
             ptrace::TESTS,
             policy::TESTS,
+            upgrade::TESTS,
             policy_files::TESTS,
             kfuncs::TESTS,
             runtime::TESTS,
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
             interleave::TESTS,
             faults::TESTS,
             policy::TESTS,
+            upgrade::TESTS,
             policy_files::TESTS,
             kfuncs::TESTS,
             &[stress::SCAN],

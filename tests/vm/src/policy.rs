@@ -100,7 +100,7 @@ const HOOKS: [&str; 14] = [
 const FILE_HOOKS: [&str; 2] = ["file_open", "inode_link"];
 
 /// Whether the engine's link on `hook` is pinned.
-fn hooked(hook: &str) -> bool {
+pub(crate) fn hooked(hook: &str) -> bool {
     std::path::Path::new(&format!("/sys/fs/bpf/secns-policy/link-{hook}")).exists()
 }
 /// `secns-vmtest --probe WHAT [PATH]`: try one operation, print the answer.
@@ -124,10 +124,12 @@ pub fn probe(args: &[String]) -> ExitCode {
             .map_err(|_| libc::EINVAL)
             .and_then(|pid| secns::join_pid(pid).map_err(|e| e.errno())),
         ["join-shared", pid] => return join_shared(pid),
+        ["stall-open", path] => crate::upgrade::stall_open(path),
         _ => {
             eprintln!(
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
-                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID"
+                 link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID|\
+                 stall-open PATH"
             );
             return ExitCode::from(2);
         }
@@ -880,10 +882,10 @@ fn guarded() -> Outcome {
 
 /// The newer secns-policy of the upgrade test (harness/build-userspace):
 /// the same command, with one program more, on `task_getsid`.
-const NEXT: &str = "/usr/lib/secns-vmtest/secns-policy-next";
+pub(crate) const NEXT: &str = "/usr/lib/secns-vmtest/secns-policy-next";
 
 /// The pinned links: hook -> (link id, program id).
-fn links() -> Result<BTreeMap<String, (u32, u32)>, String> {
+pub(crate) fn links() -> Result<BTreeMap<String, (u32, u32)>, String> {
     let dir = "/sys/fs/bpf/secns-policy";
     let mut links = BTreeMap::new();
     for entry in std::fs::read_dir(dir).map_err(|e| format!("{dir}: {e}"))? {
@@ -904,7 +906,7 @@ fn links() -> Result<BTreeMap<String, (u32, u32)>, String> {
 }
 
 /// `command` (a secns-policy's attach) succeeds and prints `says` first.
-fn attach_says(command: &str, says: &str) -> Outcome {
+pub(crate) fn attach_says(command: &str, says: &str) -> Outcome {
     let out = sh(command)?;
     let t = text(&out.stdout);
     check(out.status.success() && t.starts_with(says), || {
