@@ -26,6 +26,7 @@ use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::Object;
 use secns_policy::bpf;
+use secns_policy::engine::PIN_DIR;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
@@ -46,7 +47,6 @@ const STALL_NAME: &std::ffi::CStr = c"secns-stall";
 const PAGE: usize = 4096;
 /// The file the namespace's rules refuse.
 const SECRET: &str = "/tmp/upgrade-secret";
-const PIN_DIR: &str = "/sys/fs/bpf/secns-policy";
 
 // <linux/userfaultfd.h>
 const UFFD_API: u64 = 0xaa;

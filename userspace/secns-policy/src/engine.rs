@@ -423,21 +423,26 @@ fn capacity() -> Result<u32> {
 
 /// The names of the pinned links, `link-<hook>`.
 fn pinned_links() -> Result<Vec<String>> {
+    pinned_starting("link-")
+}
+
+/// The names of the pins that start with `prefix`.
+fn pinned_starting(prefix: &str) -> Result<Vec<String>> {
     let dir = match std::fs::read_dir(PIN_DIR) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return fail(format!("cannot read {PIN_DIR}: {e}")),
     };
-    let mut links = Vec::new();
+    let mut names = Vec::new();
     for entry in dir {
         let entry = entry.or_else(|e| fail(format!("cannot read {PIN_DIR}: {e}")))?;
         if let Some(name) = entry.file_name().to_str() {
-            if name.starts_with("link-") {
-                links.push(name.to_string());
+            if name.starts_with(prefix) {
+                names.push(name.to_string());
             }
         }
     }
-    Ok(links)
+    Ok(names)
 }
 
 fn attach_locked() -> Result<Attach> {
@@ -637,31 +642,20 @@ fn swap(swaps: &[(String, PathBuf, PathBuf)]) -> Result<Vec<String>> {
 /// Detaches the old programs an upgrade kept, on the hooks [`drained`]
 /// now. Returns the hooks where they must stay.
 fn retire_old() -> Result<Vec<String>> {
-    let mut olds = Vec::new();
-    if let Ok(dir) = std::fs::read_dir(PIN_DIR) {
-        for entry in dir {
-            let entry = entry.or_else(|e| fail(format!("cannot read {PIN_DIR}: {e}")))?;
-            if let Some(hook) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix("old-link-"))
-            {
-                olds.push((hook.to_string(), entry.path()));
-            }
-        }
-    }
+    let olds = pinned_starting(&old_link_name(""))?;
     let keys = olds
         .iter()
-        .map(|(_, pin)| trampoline_key(pin))
+        .map(|name| trampoline_key(&pin_path(name)))
         .collect::<Result<Vec<_>>>()?;
     let done = drained(&keys)?;
     let mut lingering = Vec::new();
-    for ((hook, pin), done) in olds.into_iter().zip(done) {
+    for (name, done) in olds.into_iter().zip(done) {
+        let pin = pin_path(&name);
         if done {
             std::fs::remove_file(&pin)
                 .or_else(|e| fail(format!("cannot remove {}: {e}", pin.display())))?;
-        } else {
-            lingering.push(hook);
+        } else if let Some(hook) = name.strip_prefix(&old_link_name("")) {
+            lingering.push(hook.to_string());
         }
     }
     Ok(lingering)
