@@ -15,7 +15,7 @@ use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::{Link, MapHandle, MapType};
 use std::io::{IoSliceMut, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 use std::process::{ExitCode, Output};
@@ -278,18 +278,15 @@ fn scm_rights() -> Outcome {
          echo public > /tmp/dn-scm/public",
     )?;
     let socket = "/tmp/dn-scm/sock";
-    let listener = UnixListener::bind(socket).map_err(|e| format!("{socket}: {e}"))?;
-    let public = std::fs::File::open("/tmp/dn-scm/public").map_err(|e| e.to_string())?;
-    let shadow = std::fs::File::open("/tmp/dn-scm/shadow").map_err(|e| e.to_string())?;
-    // The host side: to whoever connects, the public file, then the
-    // refused one, in one message.
-    let sender = std::thread::spawn(move || -> Result<(), String> {
-        let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-        send_fds(
-            stream.as_raw_fd(),
-            &[public.as_raw_fd(), shadow.as_raw_fd()],
-        )
-    });
+    // To whoever connects, the public file, then the refused one, in one
+    // message.
+    let sender = Sender::serve(
+        socket,
+        vec![vec![
+            open_fd("/tmp/dn-scm/public")?,
+            open_fd("/tmp/dn-scm/shadow")?,
+        ]],
+    )?;
     let toml = "deny-open = [\"/tmp/dn-scm/shadow\"]\n";
     let result = with_held("scm", toml, |pid| {
         let got = probe(pid, &format!("recv-fd {socket}"))?;
@@ -297,11 +294,7 @@ fn scm_rights() -> Outcome {
             format!("received: {got:?}, expected the public file only, and MSG_CTRUNC")
         })
     });
-    let sent = sender
-        .join()
-        .map_err(|_| "the sender panicked".to_string())?;
-    result?;
-    sent
+    sender.finish(result)
 }
 
 /// A host task sends three messages, each a public file and a BPF object:
@@ -312,29 +305,12 @@ fn scm_rights() -> Outcome {
 fn scm_rights_bpf() -> Outcome {
     run("rm -rf /tmp/dn-scmb; mkdir /tmp/dn-scmb; echo public > /tmp/dn-scmb/public")?;
     let socket = "/tmp/dn-scmb/sock";
-    let listener = UnixListener::bind(socket).map_err(|e| format!("{socket}: {e}"))?;
-    let public = std::fs::File::open("/tmp/dn-scmb/public").map_err(|e| e.to_string())?;
-    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/policies")
-        .map_err(|e| format!("the engine's policies map: {e}"))?;
-    let link = Link::open("/sys/fs/bpf/secns-policy/link-capable")
-        .map_err(|e| format!("the engine's capable link: {e}"))?;
-    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-        ..Default::default()
-    };
-    let own = MapHandle::create(MapType::Array, Some("scmb"), 4, 4, 1, &opts)
-        .map_err(|e| format!("a map of the host's own: {e}"))?;
-    let sender = std::thread::spawn(move || -> Result<(), String> {
-        for fds in [
-            [public.as_raw_fd(), map.as_fd().as_raw_fd()],
-            [public.as_raw_fd(), link.as_fd().as_raw_fd()],
-            [public.as_raw_fd(), own.as_fd().as_raw_fd()],
-        ] {
-            let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-            send_fds(stream.as_raw_fd(), &fds)?;
-        }
-        Ok(())
-    });
+    let (map, link, own) = bpf_objects("scmb")?;
+    let mut messages = Vec::new();
+    for object in [map, link, own] {
+        messages.push(vec![open_fd("/tmp/dn-scmb/public")?, object]);
+    }
+    let sender = Sender::serve(socket, messages)?;
     let toml = "deny-capabilities = [\"CAP_SYS_TIME\"]\n";
     let result = with_held("scmb", toml, |pid| {
         for what in [
@@ -353,16 +329,77 @@ fn scm_rights_bpf() -> Outcome {
             format!("received with a map of the host's own: {other:?}, expected both")
         })
     });
-    // A probe that failed before it connected leaves the sender waiting.
-    while result.is_err() && !sender.is_finished() {
-        let _ = std::os::unix::net::UnixStream::connect(socket);
-        std::thread::sleep(Duration::from_millis(50));
+    sender.finish(result)
+}
+
+/// A descriptor of `path`, opened for reading.
+fn open_fd(path: &str) -> Result<OwnedFd, String> {
+    std::fs::File::open(path)
+        .map(OwnedFd::from)
+        .map_err(|e| format!("{path}: {e}"))
+}
+
+/// Descriptors of the engine's policies map, of its link on `capable`
+/// (taken from its pin), and of a map of the host's own named `name`.
+fn bpf_objects(name: &str) -> Result<(OwnedFd, OwnedFd, OwnedFd), String> {
+    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/policies")
+        .map_err(|e| format!("the engine's policies map: {e}"))?;
+    let link = Link::open("/sys/fs/bpf/secns-policy/link-capable")
+        .map_err(|e| format!("the engine's capable link: {e}"))?;
+    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
+        ..Default::default()
+    };
+    let own = MapHandle::create(MapType::Array, Some(name), 4, 4, 1, &opts)
+        .map_err(|e| format!("a map of the host's own: {e}"))?;
+    let owned = |fd: BorrowedFd<'_>| fd.try_clone_to_owned().map_err(|e| e.to_string());
+    Ok((
+        owned(map.as_fd())?,
+        owned(link.as_fd())?,
+        owned(own.as_fd())?,
+    ))
+}
+
+/// A host thread that sends messages over a Unix socket, one to each
+/// task that connects.
+struct Sender {
+    socket: String,
+    thread: std::thread::JoinHandle<Result<(), String>>,
+}
+
+impl Sender {
+    /// Binds `socket` and sends each of `messages` (one byte, with the
+    /// descriptors as `SCM_RIGHTS`) to whoever connects next.
+    fn serve(socket: &str, messages: Vec<Vec<OwnedFd>>) -> Result<Self, String> {
+        let listener = UnixListener::bind(socket).map_err(|e| format!("{socket}: {e}"))?;
+        let thread = std::thread::spawn(move || -> Result<(), String> {
+            for fds in messages {
+                let (stream, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+                let raw: Vec<i32> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+                send_fds(stream.as_raw_fd(), &raw)?;
+            }
+            Ok(())
+        });
+        Ok(Sender {
+            socket: socket.to_string(),
+            thread,
+        })
     }
-    let sent = sender
-        .join()
-        .map_err(|_| "the sender panicked".to_string())?;
-    result?;
-    sent
+
+    /// `result`, then whether every message went out. A probe that failed
+    /// before it connected leaves the sender waiting: it is let go.
+    fn finish(self, result: Outcome) -> Outcome {
+        while result.is_err() && !self.thread.is_finished() {
+            let _ = std::os::unix::net::UnixStream::connect(&self.socket);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let sent = self
+            .thread
+            .join()
+            .map_err(|_| "the sender panicked".to_string())?;
+        result?;
+        sent
+    }
 }
 
 /// The probe `join PID` run from the host with a copy of `fd` that it
@@ -392,16 +429,7 @@ fn held_descriptors() -> Outcome {
         open("/tmp/dn-held/dir/f")?,
         open("/tmp/dn-held/public")?,
     );
-    let map = MapHandle::from_pinned_path("/sys/fs/bpf/secns-policy/policies")
-        .map_err(|e| format!("the engine's policies map: {e}"))?;
-    let link = Link::open("/sys/fs/bpf/secns-policy/link-capable")
-        .map_err(|e| format!("the engine's capable link: {e}"))?;
-    let opts = libbpf_rs::libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_rs::libbpf_sys::bpf_map_create_opts>() as _,
-        ..Default::default()
-    };
-    let own = MapHandle::create(MapType::Array, Some("held"), 4, 4, 1, &opts)
-        .map_err(|e| format!("a map of the host's own: {e}"))?;
+    let (map, link, own) = bpf_objects("held")?;
     let eperm = errno(libc::EPERM);
     let eacces = errno(EACCES);
     with_held("held", toml, |pid| {
@@ -419,18 +447,8 @@ fn held_descriptors() -> Outcome {
                 3,
                 &eacces,
             ),
-            (
-                "the engine's policies map",
-                map.as_fd().as_raw_fd(),
-                3,
-                &eperm,
-            ),
-            (
-                "the engine's link on capable",
-                link.as_fd().as_raw_fd(),
-                3,
-                &eperm,
-            ),
+            ("the engine's policies map", map.as_raw_fd(), 3, &eperm),
+            ("the engine's link on capable", link.as_raw_fd(), 3, &eperm),
         ];
         for (what, fd, at, want) in cases {
             let got = join_holding(pid, fd, at)?;
@@ -441,7 +459,7 @@ fn held_descriptors() -> Outcome {
         // What the namespace may have does not stop anyone.
         for (what, fd) in [
             ("a public file", public.as_raw_fd()),
-            ("a map of the host's own", own.as_fd().as_raw_fd()),
+            ("a map of the host's own", own.as_raw_fd()),
         ] {
             let got = join_holding(pid, fd, 3)?;
             check(got == "ok", || {
