@@ -124,12 +124,14 @@ pub fn probe(args: &[String]) -> ExitCode {
             .map_err(|_| libc::EINVAL)
             .and_then(|pid| secns::join_pid(pid).map_err(|e| e.errno())),
         ["join-shared", pid] => return join_shared(pid),
+        ["join-ring", pid] => return crate::policy_files::join_ring(pid),
+        ["join-mapped", pid, path] => return crate::policy_files::join_mapped(pid, path),
         ["stall-open", path] => crate::upgrade::stall_open(path),
         _ => {
             eprintln!(
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
                  link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID|\
-                 stall-open PATH"
+                 join-ring PID|join-mapped PID PATH|stall-open PATH"
             );
             return ExitCode::from(2);
         }
@@ -149,10 +151,7 @@ fn join_shared(pid: &str) -> ExitCode {
         eprintln!("join-shared: {pid:?} is not a pid");
         return ExitCode::from(2);
     };
-    let join = || match secns::join_pid(pid) {
-        Ok(()) => "ok".to_string(),
-        Err(e) => errno(e.errno()),
-    };
+    let join = || crate::policy_files::join_answer(pid);
     let flags = (libc::CLONE_FILES | libc::SIGCHLD) as libc::c_ulong;
     // SAFETY: clone(2) without CLONE_VM and without a new stack is fork(2)
     // but for the shared descriptor table: the child runs on its own copy

@@ -15,7 +15,7 @@ use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::{Link, MapHandle, MapType};
 use std::io::{IoSliceMut, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 use std::process::{ExitCode, Output};
@@ -53,6 +53,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "deny-open, secns-policy: a task holding a refused file, the engine's map or a BPF LSM link, or sharing its descriptor table, cannot enter or join the namespace",
         run: held_descriptors,
+    },
+    Test {
+        name: "secns-policy: an io_uring instance, open or registered, or a mapping of a refused file, keeps a task out of a namespace with rules",
+        run: rings_and_mappings,
     },
 ];
 
@@ -502,6 +506,191 @@ fn held_descriptors() -> Outcome {
             format!("UNSHARE holding a public file: {entered:?}, expected ok")
         })
     })
+}
+
+/// An io_uring instance set up outside carries in what the namespace's
+/// rules do not see (the credentials and files registered with it, an
+/// SQPOLL thread outside), and a mapping outlives the descriptor it was
+/// made with: a task holding either cannot enter or join a namespace with
+/// rules. A namespace without rules takes a ring. (No ring is received:
+/// SCM_RIGHTS refuses io_uring files, and pidfd_getfd() stops at the ptrace
+/// boundary.)
+fn rings_and_mappings() -> Outcome {
+    run(
+        "rm -rf /tmp/dn-ring; mkdir /tmp/dn-ring; echo secret > /tmp/dn-ring/shadow; \
+         echo public > /tmp/dn-ring/public",
+    )?;
+    let ring = io_uring().map_err(|e| format!("io_uring_setup: errno {e}"))?;
+    let toml = "deny-open = [\"/tmp/dn-ring/shadow\"]\n";
+    let eperm = errno(libc::EPERM);
+    with_held("ring", toml, |pid| {
+        let got = join_holding(pid, ring.as_raw_fd(), 3)?;
+        check(got == eperm, || {
+            format!("JOIN holding an io_uring instance: {got:?}, expected {eperm:?}")
+        })?;
+        let got = sh_ok(&format!("{PROBE} join-ring {pid}"))?;
+        let want = format!("registered {eperm} unregistered ok");
+        check(got.trim_end() == want, || {
+            format!("JOIN with a registered io_uring instance, then without: {got:?}, expected {want:?}")
+        })?;
+        let got = sh_ok(&format!("{PROBE} join-mapped {pid} /tmp/dn-ring/shadow"))?;
+        let want = format!("mapped {} unmapped ok", errno(EACCES));
+        check(got.trim_end() == want, || {
+            format!("JOIN with the refused file mapped, then without: {got:?}, expected {want:?}")
+        })
+    })?;
+    // SAFETY: F_DUPFD duplicates the ring; the copy is not close-on-exec,
+    // so the command inherits it.
+    let copy = unsafe { libc::fcntl(ring.as_raw_fd(), libc::F_DUPFD, 3) };
+    if copy < 0 {
+        return Err(format!("F_DUPFD: errno {}", sys::errno()));
+    }
+    let out = sh(&format!(
+        "/bin/secns run -- {PROBE} open /tmp/dn-ring/public"
+    ));
+    // SAFETY: the copy made above, used by nobody else.
+    unsafe { libc::close(copy) };
+    let out = out?;
+    check(
+        out.status.success() && text(&out.stdout).trim_end() == "ok",
+        || {
+            format!("UNSHARE into a namespace without rules, holding an io_uring instance: {out:?}, expected ok")
+        },
+    )
+}
+
+/// A new io_uring instance, or the errno of `io_uring_setup(2)`.
+fn io_uring() -> Result<OwnedFd, i32> {
+    // struct io_uring_params: 120 bytes, all zero but what the kernel
+    // writes back.
+    let mut params = [0u64; 15];
+    // SAFETY: io_uring_setup(2) writes at most sizeof(struct
+    // io_uring_params) bytes to `params`.
+    let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, 4u32, params.as_mut_ptr()) };
+    if fd < 0 {
+        return Err(sys::errno());
+    }
+    // SAFETY: a new descriptor, owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `io_uring_register(2)`; its answer, or `-errno`.
+fn io_uring_register(fd: u32, opcode: u32, offset: u32, data: u64) -> i64 {
+    // struct io_uring_rsrc_update: offset, resv, data.
+    let mut update = [u64::from(offset), data];
+    // SAFETY: the kernel reads and writes one io_uring_rsrc_update (16
+    // bytes) at `update`.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_io_uring_register,
+            fd,
+            opcode,
+            update.as_mut_ptr(),
+            1u32,
+        )
+    };
+    if ret < 0 {
+        -i64::from(sys::errno())
+    } else {
+        i64::from(update[0] as u32)
+    }
+}
+
+const IORING_REGISTER_RING_FDS: u32 = 20;
+const IORING_UNREGISTER_RING_FDS: u32 = 21;
+const IORING_REGISTER_USE_REGISTERED_RING: u32 = 1 << 31;
+
+/// `secns-vmtest --probe join-ring PID`: sets up an io_uring instance,
+/// registers it with this task and closes its descriptor, JOINs the
+/// namespace of PID; unregisters it and JOINs again. Prints both answers.
+pub fn join_ring(pid: &str) -> ExitCode {
+    let Ok(pid) = pid.parse::<u32>() else {
+        eprintln!("join-ring: {pid:?} is not a pid");
+        return ExitCode::from(2);
+    };
+    let ring = match io_uring() {
+        Ok(ring) => ring,
+        Err(e) => {
+            println!("io_uring_setup {}", errno(e));
+            return ExitCode::SUCCESS;
+        }
+    };
+    let index = io_uring_register(
+        ring.as_raw_fd() as u32,
+        IORING_REGISTER_RING_FDS,
+        u32::MAX,
+        ring.as_raw_fd() as u64,
+    );
+    drop(ring);
+    if index < 0 {
+        println!("register {}", errno(-index as i32));
+        return ExitCode::SUCCESS;
+    }
+    let registered = join_answer(pid);
+    let gone = io_uring_register(
+        index as u32,
+        IORING_UNREGISTER_RING_FDS | IORING_REGISTER_USE_REGISTERED_RING,
+        index as u32,
+        0,
+    );
+    let unregistered = if gone < 0 {
+        format!("unregister {}", errno(-gone as i32))
+    } else {
+        join_answer(pid)
+    };
+    println!("registered {registered} unregistered {unregistered}");
+    ExitCode::SUCCESS
+}
+
+/// `secns-vmtest --probe join-mapped PID PATH`: maps PATH and closes it,
+/// JOINs the namespace of PID; unmaps it and JOINs again. Prints both
+/// answers.
+pub fn join_mapped(pid: &str, path: &str) -> ExitCode {
+    let Ok(pid) = pid.parse::<u32>() else {
+        eprintln!("join-mapped: {pid:?} is not a pid");
+        return ExitCode::from(2);
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            println!("open {e}");
+            return ExitCode::SUCCESS;
+        }
+    };
+    // SAFETY: a new read-only private mapping of one page of `file`,
+    // touched by nothing but the munmap below.
+    let at = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    drop(file);
+    if at == libc::MAP_FAILED {
+        println!("mmap {}", errno(sys::errno()));
+        return ExitCode::SUCCESS;
+    }
+    let mapped = join_answer(pid);
+    // SAFETY: the mapping made above, used by nobody.
+    let unmapped = if unsafe { libc::munmap(at, 4096) } == 0 {
+        join_answer(pid)
+    } else {
+        format!("munmap {}", errno(sys::errno()))
+    };
+    println!("mapped {mapped} unmapped {unmapped}");
+    ExitCode::SUCCESS
+}
+
+/// JOIN the namespace of `pid`: `ok` or `errno N`.
+pub(crate) fn join_answer(pid: u32) -> String {
+    match secns::join_pid(pid) {
+        Ok(()) => "ok".to_string(),
+        Err(e) => errno(e.errno()),
+    }
 }
 
 /// `sendmsg(2)` of one byte with `fds` as `SCM_RIGHTS`.

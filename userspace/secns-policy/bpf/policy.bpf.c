@@ -134,10 +134,33 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+/* include/linux/io_uring_types.h; absent without CONFIG_IO_URING. */
+#define IO_RINGFD_REG_MAX 16
+struct io_uring_task {
+	struct file *registered_rings[IO_RINGFD_REG_MAX];
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct nsproxy *nsproxy;
 	struct files_struct *files;
+	struct io_uring_task *io_uring;
 } __attribute__((preserve_access_index));
+
+struct vm_area_struct {
+	struct file *vm_file;
+} __attribute__((preserve_access_index));
+
+/* kernel/bpf/task_iter.c: the memory mappings of a task, one at a time. */
+struct bpf_iter_task_vma {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it,
+				 struct task_struct *task, __u64 addr) __ksym;
+extern struct vm_area_struct *
+bpf_iter_task_vma_next(struct bpf_iter_task_vma *it) __ksym;
+extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym;
+
 struct kernel_siginfo;
 
 /* security/secns/bpf_kfuncs.c; U64_MAX where the namespace is not known. */
@@ -380,7 +403,7 @@ int BPF_PROG(secns_policy_file_open, struct file *file, int ret)
 	return check_file(file->f_path.dentry);
 }
 
-/* A denied file gets no new name in the namespace that its rules do not know. */
+/* A denied file gets no new name that the namespace's rules do not know. */
 SEC("lsm/inode_link")
 int BPF_PROG(secns_policy_inode_link, struct dentry *old_dentry,
 	     struct inode *dir, struct dentry *new_dentry, int ret)
@@ -586,6 +609,38 @@ int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
 	 (__u64)(h) << 56)
 
 /*
+ * The name of @file's dentry in @name (zero-padded, NUL included), if @file
+ * is on an anonymous inode and its name has @len (< 15) bytes; else 0. Such
+ * names are short and kept in the dentry (DNAME_INLINE_LEN), so the 16
+ * bytes read are all in it.
+ */
+static __always_inline int anon_name(struct file *file, __u32 len,
+				     __u64 name[2])
+{
+	struct inode *inode = file->f_inode;
+	struct dentry *d = file->f_path.dentry;
+	struct super_block *sb;
+
+	if (!inode || !d)
+		return 0;
+	sb = inode->i_sb;
+	if (!sb || sb->s_magic != ANON_INODE_FS_MAGIC || d->d_name.len != len)
+		return 0;
+	if (bpf_probe_read_kernel(name, 2 * sizeof(__u64), d->d_name.name))
+		return 0;
+	/* Keep the name and its NUL (at most 15 bytes): len is a constant. */
+	if (len < 7) {
+		name[0] &= (1ULL << (8 * (len + 1))) - 1;
+		name[1] = 0;
+	} else if (len == 7) {
+		name[1] = 0;
+	} else {
+		name[1] &= (1ULL << (8 * (len - 7))) - 1;
+	}
+	return 1;
+}
+
+/*
  * Whether @file is a descriptor the guard keeps from the namespaces: one of
  * the engine's maps, or the link of any BPF LSM program, which detaches the
  * program without any capability (BPF_LINK_DETACH, or closing the last
@@ -595,33 +650,39 @@ int BPF_PROG(secns_policy_bpf_map, struct bpf_map___secns *map,
  */
 static __always_inline int guarded_object(struct file *file)
 {
-	struct inode *inode = file->f_inode;
-	struct dentry *d = file->f_path.dentry;
-	struct super_block *sb;
-	__u64 name = 0;
-	__u32 len;
+	__u64 name[2];
 
-	if (!inode || !d)
-		return 0;
-	sb = inode->i_sb;
-	if (!sb || sb->s_magic != ANON_INODE_FS_MAGIC)
-		return 0;
-	len = d->d_name.len;
-	if (len != 7 && len != 8)
-		return 0;
-	/* Seven bytes and their NUL, or eight. */
-	if (bpf_probe_read_kernel(&name, sizeof(name), d->d_name.name))
-		return 0;
-	if (len == 7 && name == LE64('b', 'p', 'f', '-', 'm', 'a', 'p', 0))
+	if (anon_name(file, 7, name) &&
+	    name[0] == LE64('b', 'p', 'f', '-', 'm', 'a', 'p', 0))
 		return is_guarded(SECNS_POLICY_MAP,
 				  BPF_CORE_READ((struct bpf_map___secns *)
 						file->private_data, id));
-	if (len == 8 && (name == LE64('b', 'p', 'f', '_', 'l', 'i', 'n', 'k') ||
-			 name == LE64('b', 'p', 'f', '-', 'l', 'i', 'n', 'k')))
+	if (anon_name(file, 8, name) &&
+	    (name[0] == LE64('b', 'p', 'f', '_', 'l', 'i', 'n', 'k') ||
+	     name[0] == LE64('b', 'p', 'f', '-', 'l', 'i', 'n', 'k')))
 		return BPF_CORE_READ((struct bpf_link___secns *)
 				     file->private_data, prog,
 				     expected_attach_type) == BPF_LSM_MAC;
 	return 0;
+}
+
+/*
+ * Whether @file is an io_uring instance (io_uring/io_uring.c names its file
+ * "[io_uring]"). One set up outside a namespace acts there with what the
+ * namespace's rules do not see: the credentials registered with it
+ * (IORING_REGISTER_PERSONALITY), which capable() judges; the files
+ * registered with it; and with IORING_SETUP_SQPOLL, a thread of the task
+ * that set it up, whose opens are judged as that task's. None is received
+ * (SCM_RIGHTS refuses io_uring files, and pidfd_getfd() stops at secns's
+ * ptrace boundary); a task entering a namespace holds none (held_one()).
+ */
+static __always_inline int is_io_uring(struct file *file)
+{
+	__u64 name[2];
+
+	return anon_name(file, 10, name) &&
+	       name[0] == LE64('[', 'i', 'o', '_', 'u', 'r', 'i', 'n') &&
+	       name[1] == LE64('g', ']', 0, 0, 0, 0, 0, 0);
 }
 
 /*
@@ -647,11 +708,12 @@ struct held {
 
 /*
  * Descriptor @i of the task entering a namespace: -EPERM (in @ctx) for one
- * the guard keeps from the namespaces, -EACCES for a file the namespace's
- * rules deny, as for a received one. Nobody else changes the table
- * meanwhile: the task is single-threaded (secns makes sure) and shares it
- * with no other task (checked before). The file is read, never held,
- * under the RCU read lock the BPF LSM runs this in.
+ * the guard keeps from the namespaces, or for an io_uring instance where
+ * the namespace has rules; -EACCES for a file its rules deny, as for a
+ * received one. Nobody else changes the table meanwhile: the task is
+ * single-threaded (secns makes sure) and shares it with no other task
+ * (checked before). The file is read, never held, under the RCU read lock
+ * the BPF LSM runs this in.
  */
 static long held_one(__u64 i, void *ctx)
 {
@@ -669,12 +731,71 @@ static long held_one(__u64 i, void *ctx)
 	}
 	if (!h->rules)
 		return 0;
+	if (is_io_uring(file)) {
+		h->err = -EPERM;
+		return 1;
+	}
 	p = bpf_map_lookup_elem(&policies, &h->rules);
 	if (p && p->nr_files && denied(p, h->rules, file->f_path.dentry)) {
 		h->err = -EACCES;
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * What else a task entering a namespace with rules @rules would take in,
+ * besides its descriptors: -EPERM for an io_uring instance registered with
+ * the task (IORING_REGISTER_RING_FDS, usable with no descriptor), -EACCES
+ * for a memory mapping of a file the rules deny (its descriptor may be
+ * closed, the mapping stays), or why the mappings could not be read:
+ * -ENOMEM, -EOPNOTSUPP (a kernel without CONFIG_PER_VMA_LOCK), else -EBUSY.
+ * Nobody adds either meanwhile: the task is single-threaded, and a process
+ * that shares its memory without being a thread of it (CLONE_VM) can map a
+ * file into it at any time, as it can read the file and pass on what it
+ * read: it is outside, and trusted as much.
+ */
+static __always_inline int taken_in(struct task_struct *task, __u64 rules)
+{
+	struct file *rings[IO_RINGFD_REG_MAX] = {};
+	struct vm_area_struct *vma;
+	struct bpf_iter_task_vma it;
+	struct io_uring_task *tctx;
+	struct secns_policy *p;
+	struct file *file;
+	int i, err = 0;
+
+	if (bpf_core_field_exists(task->io_uring)) {
+		tctx = task->io_uring;
+		if (tctx && bpf_core_read(rings, sizeof(rings),
+					  &tctx->registered_rings))
+			return -EPERM;
+		for (i = 0; i < IO_RINGFD_REG_MAX; i++)
+			if (rings[i])
+				return -EPERM;
+	}
+	p = bpf_map_lookup_elem(&policies, &rules);
+	if (!p || !p->nr_files)
+		return 0;
+	err = bpf_iter_task_vma_new(&it, task, 0);
+	if (err) {
+		bpf_iter_task_vma_destroy(&it);
+		/* Constants: the verifier knows them to be errnos. */
+		if (err == -ENOMEM)
+			return -ENOMEM;
+		if (err == -EOPNOTSUPP)
+			return -EOPNOTSUPP;
+		return -EBUSY;
+	}
+	while ((vma = bpf_iter_task_vma_next(&it))) {
+		file = vma->vm_file;
+		if (file && denied(p, rules, file->f_path.dentry)) {
+			err = -EACCES;
+			break;
+		}
+	}
+	bpf_iter_task_vma_destroy(&it);
+	return err;
 }
 
 /*
@@ -685,7 +806,8 @@ static long held_one(__u64 i, void *ctx)
  * A task does not take into the namespace what it could not get there:
  * the descriptors it holds are checked as file_receive checks received
  * ones, and one of them refuses the entry with the same errno; so does a
- * table shared with another task (EPERM). Rules are
+ * table shared with another task (EPERM), a registered io_uring instance
+ * or a mapping of a denied file (taken_in()). Rules are
  * loaded only into a pending namespace, so this sees every descriptor
  * that enters it with a task.
  */
@@ -722,6 +844,11 @@ int BPF_PROG(secns_policy_unshare, const struct cred *cred,
 		return -EMFILE;
 	if (h.err)
 		return h.err;
+	if (h.rules) {
+		ret = taken_in(current, h.rules);
+		if (ret)
+			return ret;
+	}
 	seen = bpf_map_lookup_elem(&namespaces, &id);
 	if (seen)
 		seen->state = SECNS_POLICY_ENTERED;

@@ -38,15 +38,16 @@
 //! view names the merged file, before and after copy-up (its lower and
 //! upper files, reached through their own paths, are other files). The
 //! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
-//! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace;
-//! a task that holds a descriptor of a denied file cannot enter the
-//! namespace (`UNSHARE` or `JOIN` fails with `EACCES`; with `EPERM` while
-//! another task shares its descriptor table), so none comes in with a
-//! task: rules are loaded only while the namespace is pending.
+//! `pidfd_getfd(2)`), and a new hard link to it made inside the namespace.
 //!
-//! Not covered: memory mappings of a denied file made before entering (the
-//! workload's `execve(2)` drops them, unlike descriptors that are not
-//! close-on-exec); names longer than 63 bytes (refused at load). Failing
+//! Nothing comes in with a task: rules are loaded only while the namespace
+//! is pending, and a task cannot enter it (`UNSHARE` or `JOIN`) while it
+//! holds a descriptor of a denied file or a memory mapping of one
+//! (`EACCES`), or an io_uring instance, open or registered (`EPERM`: one
+//! set up outside acts with the credentials, files and threads registered
+//! there), or while another task shares its descriptor table (`EPERM`).
+//!
+//! Not covered: names longer than 63 bytes (refused at load). Failing
 //! closed: an inode number reused after the denied file was deleted for
 //! good makes the new file refused, and so does the same inode number in
 //! another subvolume of the same btrfs file system (they share `s_dev`).
