@@ -48,8 +48,9 @@ debian_mirror() {
 # and libc6-dev: libbpf-rs builds its vendored libbpf (make, pkg-config) and
 # links the static libelf.a and libz.a (libelf-dev, zlib1g-dev);
 # secns-runtime links libcontainer's seccomp support with the static
-# libseccomp.a (libseccomp-dev).
-HOST_PACKAGES="make pkg-config libelf-dev zlib1g-dev libseccomp-dev"
+# libseccomp.a (libseccomp-dev); tests/run-vm gives each boot a btrfs file
+# system (btrfs-progs).
+HOST_PACKAGES="make pkg-config libelf-dev zlib1g-dev libseccomp-dev btrfs-progs"
 
 # host_packages: install what HOST_PACKAGES lists and the host lacks.
 host_packages() {

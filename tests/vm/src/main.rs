@@ -60,6 +60,7 @@ fn main() -> ExitCode {
             policy::TESTS,
             upgrade::TESTS,
             policy_files::TESTS,
+            policy_files::BTRFS_TESTS,
             kfuncs::TESTS,
             runtime::TESTS,
         ]
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
             faults::TESTS,
             policy::TESTS,
             upgrade::TESTS,
+            // Not BTRFS_TESTS: the checker kernel has no btrfs.
             policy_files::TESTS,
             kfuncs::TESTS,
             &[stress::SCAN],

@@ -97,7 +97,7 @@ const HOOKS: [&str; 14] = [
     "sb_mount",
 ];
 /// The hooks of file rules, attached by the first load of file rules.
-const FILE_HOOKS: [&str; 2] = ["file_open", "inode_link"];
+const FILE_HOOKS: [&str; 4] = ["file_open", "inode_link", "file_ioctl", "file_ioctl_compat"];
 
 /// Whether the engine's link on `hook` is pinned.
 pub(crate) fn hooked(hook: &str) -> bool {
@@ -124,6 +124,14 @@ pub fn probe(args: &[String]) -> ExitCode {
             .map_err(|_| libc::EINVAL)
             .and_then(|pid| secns::join_pid(pid).map_err(|e| e.errno())),
         ["join-shared", pid] => return join_shared(pid),
+        ["btrfs-snapshot", v, from, dir, name] => {
+            use crate::policy_files::{subvolume, Subvolume};
+            match v {
+                "1" => subvolume(dir, name, Subvolume::Snapshot(from)),
+                _ => subvolume(dir, name, Subvolume::SnapshotV2(from, false)),
+            }
+        }
+        ["btrfs-send", path] => crate::policy_files::send(path),
         ["join-ring", pid] => return crate::policy_files::join_ring(pid),
         ["join-mapped", pid, path] => return crate::policy_files::join_mapped(pid, path),
         ["stall-open", path] => crate::upgrade::stall_open(path),
@@ -131,7 +139,8 @@ pub fn probe(args: &[String]) -> ExitCode {
             eprintln!(
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
                  link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID|\
-                 join-ring PID|join-mapped PID PATH|stall-open PATH"
+                 join-ring PID|join-mapped PID PATH|btrfs-snapshot 1|2 FROM DIR NAME|\
+                 btrfs-send PATH|stall-open PATH"
             );
             return ExitCode::from(2);
         }

@@ -3,8 +3,11 @@
 //! and everything below it) by its inode and by its name in its directory,
 //! and keeps meaning what was written when the host replaces the file by
 //! rename, through hard links, bind mounts, `/proc/self/root`, another mount
-//! namespace's view and overlayfs, never for another file system's inode of
-//! the same number, and for descriptors received with `SCM_RIGHTS`.
+//! namespace's view and overlayfs, never for another file system's, btrfs
+//! subvolume's or snapshot's inode of the same number, and for descriptors
+//! received with `SCM_RIGHTS`; and that a namespace with file rules makes no
+//! btrfs snapshot or send stream, which would copy files without opening
+//! them.
 //!
 //! Each case holds a namespace with the rule, changes things on the host
 //! while it lives, and probes inside it with `secns join` (the probe prints
@@ -59,6 +62,13 @@ pub const TESTS: &[Test] = &[
         run: rings_and_mappings,
     },
 ];
+
+/// The cases on btrfs (/dev/vda, from tests/run-vm): not on the checker
+/// kernel, which has no btrfs (tests/stress.config).
+pub const BTRFS_TESTS: &[Test] = &[Test {
+    name: "deny-open: on btrfs, a rule holds in its own subvolume however it is mounted, and not for the same inode numbers in other subvolumes and snapshots; inside, no snapshot or send",
+    run: btrfs_subvolumes,
+}];
 
 const EACCES: i32 = libc::EACCES;
 
@@ -273,6 +283,221 @@ fn same_inode_number() -> Outcome {
         })
     })();
     run("umount /tmp/dn-fs1 && umount /tmp/dn-fs2")?;
+    result
+}
+
+/// `struct btrfs_ioctl_vol_args` (include/uapi/linux/btrfs.h).
+#[repr(C)]
+struct VolArgs {
+    fd: i64,
+    name: [u8; 4088],
+}
+
+/// `struct btrfs_ioctl_vol_args_v2`.
+#[repr(C)]
+struct VolArgsV2 {
+    fd: i64,
+    transid: u64,
+    flags: u64,
+    unused: [u64; 4],
+    name: [u8; 4040],
+}
+
+/// `struct btrfs_ioctl_send_args`.
+#[repr(C)]
+struct SendArgs {
+    send_fd: i64,
+    clone_sources_count: u64,
+    clone_sources: *mut u64,
+    parent_root: u64,
+    flags: u64,
+    version: u32,
+    reserved: [u8; 28],
+}
+
+/// The btrfs ioctls the tests make: `_IOW(0x94, nr, struct)`.
+const BTRFS_IOC_SNAP_CREATE: libc::c_ulong = 0x5000_9401;
+const BTRFS_IOC_SUBVOL_CREATE: libc::c_ulong = 0x5000_940e;
+const BTRFS_IOC_SNAP_CREATE_V2: libc::c_ulong = 0x5000_9417;
+const BTRFS_IOC_SEND: libc::c_ulong = 0x4048_9426;
+const BTRFS_SUBVOL_RDONLY: u64 = 1 << 1;
+
+/// How [`subvolume`] makes one.
+#[derive(Clone, Copy)]
+pub(crate) enum Subvolume<'a> {
+    /// A new, empty subvolume (`BTRFS_IOC_SUBVOL_CREATE`).
+    New,
+    /// A snapshot of the subvolume at this path (`BTRFS_IOC_SNAP_CREATE`).
+    Snapshot(&'a str),
+    /// A snapshot made with `BTRFS_IOC_SNAP_CREATE_V2`, read-only if asked.
+    SnapshotV2(&'a str, bool),
+}
+
+/// Makes subvolume `name` in the btrfs directory `dir`, as `how` says:
+/// `Err(errno)` of the `ioctl`, or of an `open`.
+pub(crate) fn subvolume(dir: &str, name: &str, how: Subvolume<'_>) -> Result<(), i32> {
+    let open = |p: &str| std::fs::File::open(p).map_err(|e| e.raw_os_error().unwrap_or(0));
+    let parent = open(dir)?;
+    let (from, request, flags) = match how {
+        Subvolume::New => (None, BTRFS_IOC_SUBVOL_CREATE, 0),
+        Subvolume::Snapshot(from) => (Some(from), BTRFS_IOC_SNAP_CREATE, 0),
+        Subvolume::SnapshotV2(from, ro) => (
+            Some(from),
+            BTRFS_IOC_SNAP_CREATE_V2,
+            if ro { BTRFS_SUBVOL_RDONLY } else { 0 },
+        ),
+    };
+    let source = from.map(open).transpose()?;
+    let fd = source.as_ref().map_or(0, |f| i64::from(f.as_raw_fd()));
+    let ret = if request == BTRFS_IOC_SNAP_CREATE_V2 {
+        let mut args = VolArgsV2 {
+            fd,
+            transid: 0,
+            flags,
+            unused: [0; 4],
+            name: [0; 4040],
+        };
+        name_into(&mut args.name, name)?;
+        // SAFETY: `args` is a `struct btrfs_ioctl_vol_args_v2` with a
+        // NUL-terminated name, alive across the call.
+        unsafe { libc::ioctl(parent.as_raw_fd(), request, &mut args) }
+    } else {
+        let mut args = VolArgs {
+            fd,
+            name: [0; 4088],
+        };
+        name_into(&mut args.name, name)?;
+        // SAFETY: `args` is a `struct btrfs_ioctl_vol_args` with a
+        // NUL-terminated name, alive across the call.
+        unsafe { libc::ioctl(parent.as_raw_fd(), request, &mut args) }
+    };
+    if ret != 0 {
+        return Err(sys::errno());
+    }
+    Ok(())
+}
+
+/// `name` into the zeroed `field`, leaving a NUL after it.
+fn name_into(field: &mut [u8], name: &str) -> Result<(), i32> {
+    let room = field.len();
+    field
+        .get_mut(..name.len())
+        .filter(|_| name.len() < room)
+        .ok_or(libc::ENAMETOOLONG)?
+        .copy_from_slice(name.as_bytes());
+    Ok(())
+}
+
+/// `BTRFS_IOC_SEND` of the read-only subvolume at `path` to a new file in
+/// /tmp (btrfs writes with kernel_write(), which /dev/null does not take):
+/// `Err(errno)`.
+pub(crate) fn send(path: &str) -> Result<(), i32> {
+    let errno_of = |e: std::io::Error| e.raw_os_error().unwrap_or(0);
+    let subvol = std::fs::File::open(path).map_err(errno_of)?;
+    let stream = "/tmp/dn-btrfs.send";
+    let _ = std::fs::remove_file(stream);
+    let null = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(stream)
+        .map_err(errno_of)?;
+    let _ = std::fs::remove_file(stream);
+    let mut args = SendArgs {
+        send_fd: i64::from(null.as_raw_fd()),
+        clone_sources_count: 0,
+        clone_sources: std::ptr::null_mut(),
+        parent_root: 0,
+        flags: 0,
+        version: 0,
+        reserved: [0; 28],
+    };
+    // SAFETY: `args` is a `struct btrfs_ioctl_send_args` with no clone
+    // sources, alive across the call.
+    if unsafe { libc::ioctl(subvol.as_raw_fd(), BTRFS_IOC_SEND, &mut args) } != 0 {
+        return Err(sys::errno());
+    }
+    Ok(())
+}
+
+fn btrfs_subvolumes() -> Outcome {
+    // tests/run-vm gives each boot an empty btrfs file system on /dev/vda.
+    const TOP: &str = "/tmp/dn-btrfs";
+    run(&format!(
+        "for m in {TOP}-a {TOP}; do umount $m 2>/dev/null || true; done; \
+         mkdir -p {TOP} {TOP}-a && mount -t btrfs /dev/vda {TOP}"
+    ))?;
+    fn host(name: &str, how: Subvolume<'_>) -> Outcome {
+        subvolume(TOP, name, how).map_err(|e| format!("{TOP}/{name}: subvolume: errno {e}"))
+    }
+    let result = (|| {
+        // A new subvolume numbers its inodes from the same first number:
+        // the same steps in each give the same numbers.
+        for s in ["a", "b", "c"] {
+            host(s, Subvolume::New)?;
+            run(&format!(
+                "cd {TOP}/{s} && mkdir d && echo x > d/f && echo y > g"
+            ))?;
+        }
+        host("snap", Subvolume::Snapshot(&format!("{TOP}/a")))?;
+        run(&format!("mount -t btrfs -o subvol=a /dev/vda {TOP}-a"))?;
+        for f in ["d", "d/f", "g"] {
+            let (a, b) = (ino(&format!("{TOP}/a/{f}"))?, ino(&format!("{TOP}/b/{f}"))?);
+            check(a == b, || {
+                format!("a/{f} and b/{f} have inodes {a} and {b}: nothing would be tested")
+            })?;
+        }
+        let (a, c) = (ino(&format!("{TOP}/a"))?, ino(&format!("{TOP}/c"))?);
+        check(a == c, || {
+            format!("subvolumes a and c have root inodes {a} and {c}: nothing would be tested")
+        })?;
+        let toml = format!("deny-open = [\"{TOP}/a/d\", \"{TOP}/a/g\", \"{TOP}/c\"]\n");
+        with_held("btrfs", &toml, |pid| {
+            let refused = |p: &str| (format!("open {p}"), errno(EACCES));
+            let allowed = |p: &str| (format!("open {p}"), "ok".to_string());
+            let cases = [
+                refused(&format!("{TOP}/a/d/f")),
+                refused(&format!("{TOP}/a/g")),
+                refused(&format!("{TOP}/c/d/f")),
+                // The same subvolume, mounted on its own.
+                refused(&format!("{TOP}-a/d/f")),
+                refused(&format!("{TOP}-a/g")),
+                allowed(&format!("{TOP}/b/d/f")),
+                allowed(&format!("{TOP}/b/g")),
+                allowed(&format!("{TOP}/b")),
+                allowed(&format!("{TOP}/snap/d/f")),
+                allowed(&format!("{TOP}/snap/g")),
+            ];
+            let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
+            probes(pid, &cases)?;
+            // The host replaces a/g by rename: the name is still refused, in
+            // a only.
+            run(&format!(
+                "echo z > {TOP}/a/g.new && mv {TOP}/a/g.new {TOP}/a/g"
+            ))?;
+            let cases = [
+                refused(&format!("{TOP}/a/g")),
+                allowed(&format!("{TOP}/b/g")),
+            ];
+            let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
+            probes(pid, &cases)?;
+            // A snapshot's files are new files, and a send stream has a
+            // subvolume's files without opening them: inside, neither, of
+            // any subvolume. The host still makes both.
+            host("ro", Subvolume::SnapshotV2(&format!("{TOP}/a"), true))?;
+            let host_send = sh_ok(&format!("{PROBE} btrfs-send {TOP}/ro"))?;
+            check(host_send.trim_end() == "ok", || {
+                format!("the host's send of a read-only snapshot: {host_send:?}, expected ok")
+            })?;
+            let cases = [
+                (format!("btrfs-snapshot 1 {TOP}/b {TOP} in1"), errno(EACCES)),
+                (format!("btrfs-snapshot 2 {TOP}/b {TOP} in2"), errno(EACCES)),
+                (format!("btrfs-send {TOP}/ro"), errno(EACCES)),
+            ];
+            let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
+            probes(pid, &cases)
+        })
+    })();
+    run(&format!("umount {TOP}-a 2>/dev/null || true; umount {TOP}"))?;
     result
 }
 

@@ -122,6 +122,21 @@ struct bpf_link___secns {
 	struct bpf_prog___secns *prog;
 } __attribute__((preserve_access_index));
 
+/*
+ * btrfs numbers the inodes of each subvolume on its own, and names a
+ * subvolume's files by its root's anonymous device (what stat(2) gives),
+ * not by the super block's s_dev, which all subvolumes share. Flavors,
+ * relocated only where the kernel has btrfs (bpf_core_type_exists).
+ */
+struct btrfs_root___secns {
+	__u32 anon_dev;
+} __attribute__((preserve_access_index));
+
+struct btrfs_inode___secns {
+	struct btrfs_root___secns *root;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
 struct fdtable {
 	unsigned int max_fds;
 	struct file **fd;
@@ -292,11 +307,33 @@ listed(const struct secns_policy *p, struct secns_policy_name_key *nk,
 }
 
 /*
+ * The device that numbers @inode's inode number, as the loader names it:
+ * the super block's s_dev, or on btrfs (@btrfs) the anonymous device of the
+ * subvolume that holds @inode. 0 where that cannot be read, which denied()
+ * refuses: failing closed.
+ */
+static __always_inline __u64 inode_dev(struct inode *inode, __u64 s_dev,
+				       int btrfs)
+{
+	struct btrfs_inode___secns *bi;
+	__u32 dev = 0;
+
+	if (!btrfs)
+		return s_dev;
+	bi = (void *)inode -
+	     bpf_core_field_offset(struct btrfs_inode___secns, vfs_inode);
+	if (BPF_CORE_READ_INTO(&dev, bi, root, anon_dev))
+		return 0;
+	return dev;
+}
+
+/*
  * Whether the rules @p of namespace @rules deny @d: from @d up to the root
  * of its file system, an inode denied, or a name denied in its directory.
  * The walk follows the file system's own tree, whatever mount or view @d
- * was reached through. At most one lookup per level, and only where the
- * filter lets one through; a name is read only in a directory that has
+ * was reached through, across btrfs subvolumes too (each level is named by
+ * its own subvolume's device). At most one lookup per level, and only where
+ * the filter lets one through; a name is read only in a directory that has
  * denied names of its length.
  */
 static __always_inline int denied(const struct secns_policy *p, __u64 rules,
@@ -308,7 +345,8 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 	struct dentry *parent;
 	struct inode *inode;
 	__u32 flags, up;
-	int level;
+	__u64 s_dev;
+	int btrfs, level;
 
 	if (!d)
 		return 0;
@@ -316,8 +354,13 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 	sb = d->d_sb;
 	if (!inode || !sb)
 		return 0;
+	s_dev = sb->s_dev;
+	btrfs = bpf_core_type_exists(struct btrfs_inode___secns) &&
+		sb->s_magic == BTRFS_SUPER_MAGIC;
 	nk.rules = rules;
-	nk.dev = sb->s_dev;
+	nk.dev = inode_dev(inode, s_dev, btrfs);
+	if (!nk.dev)
+		return 1;
 	e = listed(p, &nk, inode->i_ino);
 	flags = e ? e->flags : 0;
 	for (level = 0; level < SECNS_POLICY_MAX_LEVELS; level++) {
@@ -330,6 +373,9 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 		if (!inode)
 			return 0;
 		nk.dir = inode->i_ino;
+		nk.dev = inode_dev(inode, s_dev, btrfs);
+		if (!nk.dev)
+			return 1;
 		e = listed(p, &nk, nk.dir);
 		up = e ? e->flags : 0;
 		if (e && (up & SECNS_POLICY_NAMED) &&
@@ -411,6 +457,63 @@ int BPF_PROG(secns_policy_inode_link, struct dentry *old_dentry,
 	if (ret)
 		return ret;
 	return check_file(old_dentry);
+}
+
+/*
+ * Whether @cmd on @file is a btrfs ioctl that copies or streams a
+ * subvolume's files without opening them (include/uapi/linux/btrfs.h, type
+ * 0x94): a snapshot (BTRFS_IOC_SNAP_CREATE 1, BTRFS_IOC_SNAP_CREATE_V2 23),
+ * whose files are new files, named by the new subvolume's device, or a
+ * send stream (BTRFS_IOC_SEND 38, and its 32-bit form).
+ */
+static __always_inline int btrfs_copy(struct file *file, unsigned int cmd)
+{
+	struct inode *inode = file->f_inode;
+	struct super_block *sb;
+	__u32 nr = cmd & 0xff;
+
+	if (((cmd >> 8) & 0xff) != 0x94 || (nr != 1 && nr != 23 && nr != 38))
+		return 0;
+	sb = inode ? inode->i_sb : NULL;
+	return sb && sb->s_magic == BTRFS_SUPER_MAGIC;
+}
+
+/*
+ * ... and no namespace with file rules copies them some other way: -EACCES
+ * for a btrfs snapshot or send there, as for an open the rules refuse.
+ */
+static __always_inline int copy_check(struct file *file, unsigned int cmd)
+{
+	struct secns_policy *p;
+	__u64 id, from;
+
+	if (!btrfs_copy(file, cmd))
+		return 0;
+	id = current_ns();
+	if (!id)
+		return 0;
+	if (id == SECNS_UNKNOWN)
+		return -EACCES;
+	p = rules_of(id, &from);
+	return p && p->nr_files ? -EACCES : 0;
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(secns_policy_file_ioctl, struct file *file, unsigned int cmd,
+	     unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	return copy_check(file, cmd);
+}
+
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(secns_policy_file_ioctl_compat, struct file *file,
+	     unsigned int cmd, unsigned long arg, int ret)
+{
+	if (ret)
+		return ret;
+	return copy_check(file, cmd);
 }
 
 /*

@@ -54,7 +54,7 @@ const VALUE_SIZES: [(&str, usize); 4] = [
 /// `file_open`, even one that returns at once, costs the BPF LSM's
 /// trampoline and a call, about 5 % of an open and close (DESIGN.md §7).
 /// Once attached they stay, until `detach`.
-const FILE_HOOKS: [&str; 2] = ["file_open", "inode_link"];
+const FILE_HOOKS: [&str; 4] = ["file_open", "inode_link", "file_ioctl", "file_ioctl_compat"];
 /// The size of `struct secns_policy_inode`, the value of `inodes`.
 const INODE_SIZE: usize = 16;
 /// The engine map's one key.
@@ -555,6 +555,9 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<Vec<String>
                 .map_err(bpf_err(format!("cannot pin {}", pin.display())))?;
         }
     }
+    // Once some namespace has file rules, every file hook is attached, the
+    // ones this version adds too.
+    let files = FILE_HOOKS.iter().any(|h| pin_path(&link_name(h)).exists());
     let mut swaps = Vec::new();
     for mut prog in obj.progs_mut() {
         let Some(hook) = hook_of(prog.section()).map(str::to_string) else {
@@ -570,10 +573,10 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<Vec<String>
             let _ = std::fs::remove_file(&new);
             attach_and_pin(&mut prog, &hook, &new)?;
             swaps.push((hook, new, pin));
-        } else if !FILE_HOOKS.contains(&hook.as_str()) {
+        } else if files || !FILE_HOOKS.contains(&hook.as_str()) {
             attach_and_pin(&mut prog, &hook, &pin)?;
         }
-        // (A file hook not attached yet waits for the first file rules.)
+        // (Else a file hook waits for the first file rules.)
     }
     let kept = swap(&swaps)?;
     for name in pinned_links()? {

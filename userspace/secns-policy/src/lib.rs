@@ -3,13 +3,14 @@
 //! The first consumer of security namespaces outside the secns LSM itself.
 //! Its BPF programs (`bpf/policy.bpf.c`) keep each namespace's rules in BPF
 //! maps keyed by its id and enforce them on the `capable`, `file_open`,
-//! `file_receive`, `inode_link` and `task_kill` hooks; `task_secns_init`,
+//! `file_receive`, `inode_link`, `file_ioctl`, `file_ioctl_compat` (btrfs
+//! snapshots and sends) and `task_kill` hooks; `task_secns_init`,
 //! `task_secns_unshare` and `secns_free` follow the namespaces; and `bpf`,
 //! `bpf_map`, `inode_unlink`, `inode_rename`, `inode_create`, `sb_umount`,
 //! `move_mount` and `sb_mount` guard the engine itself (`file_receive` as
 //! well: no namespace receives a descriptor of the engine's maps or of a
-//! BPF LSM link). `file_open` and `inode_link` are attached by the first
-//! load of rules with files, not before:
+//! BPF LSM link). `file_open`, `inode_link` and the two ioctl hooks are
+//! attached by the first load of rules with files, not before:
 //! until then, opening a file runs none of the engine's programs. The
 //! rules of a namespace apply to it
 //! and to its descendants, resolved when they are loaded, so that a hook's

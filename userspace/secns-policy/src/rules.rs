@@ -34,7 +34,11 @@
 //!
 //! A directory refuses everything below it (`file_open` walks up the file
 //! system's own tree, at most 64 levels). The same inode number on another
-//! file system is another file. Through overlayfs, a path in the merged
+//! file system is another file, and so is it in another btrfs subvolume or
+//! snapshot (each numbers its inodes on its own; a subvolume's root is
+//! denied by its inode, like a mount's root). A namespace with file rules
+//! makes no btrfs snapshot and no send stream (`EACCES`): either would copy
+//! files without opening them. Through overlayfs, a path in the merged
 //! view names the merged file, before and after copy-up (its lower and
 //! upper files, reached through their own paths, are other files). The
 //! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
@@ -49,8 +53,7 @@
 //!
 //! Not covered: names longer than 63 bytes (refused at load). Failing
 //! closed: an inode number reused after the denied file was deleted for
-//! good makes the new file refused, and so does the same inode number in
-//! another subvolume of the same btrfs file system (they share `s_dev`).
+//! good makes the new file refused.
 //!
 //! The layouts below mirror `bpf/policy.h`, which the BPF programs use.
 
@@ -378,35 +381,46 @@ pub fn kernel_dev(major: u32, minor: u32) -> u64 {
     (u64::from(major) << 20) | u64::from(minor)
 }
 
-/// The file system device (`major:minor`) of mount `mnt_id` in the lines of
-/// `/proc/self/mountinfo`: the super block's `s_dev`, which `stat(2)` does
-/// not always give (btrfs subvolumes and overlayfs report another one).
-pub fn mount_dev(mountinfo: &str, mnt_id: u64) -> Option<(u32, u32)> {
+/// The file system device (`major:minor`) and type of mount `mnt_id` in
+/// the lines of `/proc/self/mountinfo`: the device is the super block's
+/// `s_dev`, which `stat(2)` does not always give (btrfs subvolumes and
+/// overlayfs report another one).
+pub fn mount_dev(mountinfo: &str, mnt_id: u64) -> Option<(u32, u32, &str)> {
     mountinfo.lines().find_map(|line| {
         let mut fields = line.split(' ');
         if fields.next()?.parse::<u64>().ok()? != mnt_id {
             return None;
         }
         let (major, minor) = fields.nth(1)?.split_once(':')?;
-        Some((major.parse().ok()?, minor.parse().ok()?))
+        // The optional fields end with a lone "-"; the type follows it.
+        let fstype = fields.skip_while(|f| *f != "-").nth(1)?;
+        Some((major.parse().ok()?, minor.parse().ok()?, fstype))
     })
 }
 
-/// A file as the kernel's `file_open` hook sees it: the `s_dev` of its file
-/// system and its inode number.
+/// A file as the kernel's `file_open` hook sees it: the device that numbers
+/// its inode and the inode number. That device is the `s_dev` of its file
+/// system, but on btrfs, where each subvolume numbers its inodes on its own,
+/// the subvolume's (what `stat(2)` gives, and `inode_dev()` in
+/// bpf/policy.bpf.c reads).
 pub fn file_id(path: &Path) -> Result<FileId, PolicyError> {
     let meta = std::fs::metadata(path).or_else(|e| err(format!("{}: {e}", path.display())))?;
     let mnt_id = mount_id(path)?;
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .or_else(|e| err(format!("/proc/self/mountinfo: {e}")))?;
-    let Some((major, minor)) = mount_dev(&mountinfo, mnt_id) else {
+    let Some((major, minor, fstype)) = mount_dev(&mountinfo, mnt_id) else {
         return err(format!(
             "{}: its mount ({mnt_id}) is not in /proc/self/mountinfo",
             path.display()
         ));
     };
+    let dev = if fstype == "btrfs" {
+        kernel_dev(libc::major(meta.dev()), libc::minor(meta.dev()))
+    } else {
+        kernel_dev(major, minor)
+    };
     Ok(FileId {
-        dev: kernel_dev(major, minor),
+        dev,
         ino: meta.ino(),
     })
 }
@@ -957,10 +971,12 @@ mod tests {
         let info = "22 1 0:21 / /proc rw,nosuid - proc proc rw\n\
                     29 1 0:33 / /home rw shared:1 - btrfs /dev/sda2 rw\n\
                     290 29 0:60 /x /home/x rw - btrfs /dev/sda2 rw\n";
-        assert_eq!(mount_dev(info, 29), Some((0, 33)));
-        assert_eq!(mount_dev(info, 290), Some((0, 60)));
+        assert_eq!(mount_dev(info, 22), Some((0, 21, "proc")));
+        assert_eq!(mount_dev(info, 29), Some((0, 33, "btrfs")));
+        assert_eq!(mount_dev(info, 290), Some((0, 60, "btrfs")));
         assert_eq!(mount_dev(info, 2), None);
         assert_eq!(mount_dev("garbage\n29 1 x\n", 29), None);
+        assert_eq!(mount_dev("29 1 0:33 / /home rw\n", 29), None);
     }
 
     #[test]
