@@ -118,6 +118,15 @@ fn ino(path: &str) -> Result<u64, String> {
         .map_err(|e| format!("{path}: {e}"))
 }
 
+/// The probe `args` run from the host (outside every namespace) prints
+/// `want`; `what` it tried, for the message if not.
+fn on_host(args: &str, want: &str, what: &str) -> Outcome {
+    let got = sh_ok(&format!("{PROBE} {args}"))?;
+    check(got.trim_end() == want, || {
+        format!("{what}: {got:?}, expected {want:?}")
+    })
+}
+
 /// Runs `case` with a namespace held under `toml`, then releases it and
 /// checks the count went back.
 fn with_held(name: &str, toml: &str, case: impl FnOnce(u32) -> Outcome) -> Outcome {
@@ -484,10 +493,11 @@ fn btrfs_subvolumes() -> Outcome {
             // subvolume's files without opening them: inside, neither, of
             // any subvolume. The host still makes both.
             host("ro", Subvolume::SnapshotV2(&format!("{TOP}/a"), true))?;
-            let host_send = sh_ok(&format!("{PROBE} btrfs-send {TOP}/ro"))?;
-            check(host_send.trim_end() == "ok", || {
-                format!("the host's send of a read-only snapshot: {host_send:?}, expected ok")
-            })?;
+            on_host(
+                &format!("btrfs-send {TOP}/ro"),
+                "ok",
+                "the host's send of a read-only snapshot",
+            )?;
             let cases = [
                 (format!("btrfs-snapshot 1 {TOP}/b {TOP} in1"), errno(EACCES)),
                 (format!("btrfs-snapshot 2 {TOP}/b {TOP} in2"), errno(EACCES)),
@@ -697,11 +707,11 @@ fn held_descriptors() -> Outcome {
         }
         // A table another task shares could get a descriptor after the
         // check: refused until the task has a table of its own.
-        let got = sh_ok(&format!("{PROBE} join-shared {pid}"))?;
-        let want = format!("shared {eperm} own ok");
-        check(got.trim_end() == want, || {
-            format!("JOIN with a shared descriptor table, then without: {got:?}, expected {want:?}")
-        })?;
+        on_host(
+            &format!("join-shared {pid}"),
+            &format!("shared {eperm} own ok"),
+            "JOIN with a shared descriptor table, then without",
+        )?;
         // UNSHARE into a pending namespace with the rule: refused with the
         // file open, and the namespace dropped; entered without it.
         let file = write_policy("held-unshare", toml)?;
@@ -753,16 +763,16 @@ fn rings_and_mappings() -> Outcome {
         check(got == eperm, || {
             format!("JOIN holding an io_uring instance: {got:?}, expected {eperm:?}")
         })?;
-        let got = sh_ok(&format!("{PROBE} join-ring {pid}"))?;
-        let want = format!("registered {eperm} unregistered ok");
-        check(got.trim_end() == want, || {
-            format!("JOIN with a registered io_uring instance, then without: {got:?}, expected {want:?}")
-        })?;
-        let got = sh_ok(&format!("{PROBE} join-mapped {pid} /tmp/dn-ring/shadow"))?;
-        let want = format!("mapped {} unmapped ok", errno(EACCES));
-        check(got.trim_end() == want, || {
-            format!("JOIN with the refused file mapped, then without: {got:?}, expected {want:?}")
-        })
+        on_host(
+            &format!("join-ring {pid}"),
+            &format!("registered {eperm} unregistered ok"),
+            "JOIN with a registered io_uring instance, then without",
+        )?;
+        on_host(
+            &format!("join-mapped {pid} /tmp/dn-ring/shadow"),
+            &format!("mapped {} unmapped ok", errno(EACCES)),
+            "JOIN with the refused file mapped, then without",
+        )
     })?;
     // SAFETY: F_DUPFD duplicates the ring; the copy is not close-on-exec,
     // so the command inherits it.

@@ -393,22 +393,32 @@ static __always_inline int denied(const struct secns_policy *p, __u64 rules,
 }
 
 /*
- * Whether the current task's rules deny @d: 0 or -EACCES, or -EACCES for a
- * namespace the kfuncs do not know.
+ * The rules with files that apply to the current task: 1, with them in @p
+ * and the namespace they are indexed under in @from; 0 where there are
+ * none (the initial namespace among them); -EACCES for a namespace the
+ * kfuncs do not know.
  */
-static __always_inline int check_file(struct dentry *d)
+static __always_inline int file_rules(struct secns_policy **p, __u64 *from)
 {
-	struct secns_policy *p;
-	__u64 id, from;
+	__u64 id = current_ns();
 
-	id = current_ns();
 	if (!id)
 		return 0;
 	if (id == SECNS_UNKNOWN)
 		return -EACCES;
-	p = rules_of(id, &from);
-	if (!p || !p->nr_files)
-		return 0;
+	*p = rules_of(id, from);
+	return *p && (*p)->nr_files ? 1 : 0;
+}
+
+/* Whether the current task's rules deny @d: 0 or -EACCES. */
+static __always_inline int check_file(struct dentry *d)
+{
+	struct secns_policy *p = NULL;
+	__u64 from = 0;
+	int ret = file_rules(&p, &from);
+
+	if (ret <= 0 || !p)
+		return ret;
 	return denied(p, from, d) ? -EACCES : 0;
 }
 
@@ -484,18 +494,12 @@ static __always_inline int btrfs_copy(struct file *file, unsigned int cmd)
  */
 static __always_inline int copy_check(struct file *file, unsigned int cmd)
 {
-	struct secns_policy *p;
-	__u64 id, from;
+	struct secns_policy *p = NULL;
+	__u64 from = 0;
 
 	if (!btrfs_copy(file, cmd))
 		return 0;
-	id = current_ns();
-	if (!id)
-		return 0;
-	if (id == SECNS_UNKNOWN)
-		return -EACCES;
-	p = rules_of(id, &from);
-	return p && p->nr_files ? -EACCES : 0;
+	return file_rules(&p, &from) ? -EACCES : 0;
 }
 
 SEC("lsm/file_ioctl")
