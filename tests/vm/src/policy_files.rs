@@ -644,16 +644,23 @@ impl Sender {
 /// The probe `join PID` run from the host with a copy of `fd` that it
 /// inherits, as descriptor `at` or above: what JOIN answered.
 fn join_holding(pid: u32, fd: i32, at: i32) -> Result<String, String> {
+    let out = sh_holding(fd, at, &format!("{PROBE} join {pid}"))?;
+    Ok(text(&out.stdout).trim_end().to_string())
+}
+
+/// The shell `command`, run from the host with a copy of `fd` that it
+/// inherits, as descriptor `at` or above.
+fn sh_holding(fd: i32, at: i32, command: &str) -> Result<Output, String> {
     // SAFETY: F_DUPFD duplicates a descriptor the caller holds open; the
-    // copy is not close-on-exec, so the probe inherits it.
+    // copy is not close-on-exec, so the command inherits it.
     let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD, at) };
     if copy < 0 {
         return Err(format!("F_DUPFD {fd}: errno {}", sys::errno()));
     }
-    let out = sh(&format!("{PROBE} join {pid}"));
+    let out = sh(command);
     // SAFETY: the copy made above, used by nobody else.
     unsafe { libc::close(copy) };
-    Ok(text(&out?.stdout).trim_end().to_string())
+    out
 }
 
 fn held_descriptors() -> Outcome {
@@ -774,18 +781,11 @@ fn rings_and_mappings() -> Outcome {
             "JOIN with the refused file mapped, then without",
         )
     })?;
-    // SAFETY: F_DUPFD duplicates the ring; the copy is not close-on-exec,
-    // so the command inherits it.
-    let copy = unsafe { libc::fcntl(ring.as_raw_fd(), libc::F_DUPFD, 3) };
-    if copy < 0 {
-        return Err(format!("F_DUPFD: errno {}", sys::errno()));
-    }
-    let out = sh(&format!(
-        "/bin/secns run -- {PROBE} open /tmp/dn-ring/public"
-    ));
-    // SAFETY: the copy made above, used by nobody else.
-    unsafe { libc::close(copy) };
-    let out = out?;
+    let out = sh_holding(
+        ring.as_raw_fd(),
+        3,
+        &format!("/bin/secns run -- {PROBE} open /tmp/dn-ring/public"),
+    )?;
     check(
         out.status.success() && text(&out.stdout).trim_end() == "ok",
         || {
