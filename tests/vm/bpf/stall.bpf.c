@@ -6,6 +6,9 @@
  * keeps missing behind a userfaultfd until the test lets it go. The task
  * sleeps in the trampoline image it entered, and the programs attached
  * before this one (those that run after it) have yet to run.
+ *
+ * The two others are what BPF_LINK_UPDATE is tried with in the same file:
+ * another file_open program, and one of another hook.
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -13,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 
 struct file;
+struct path;
 
 /* STALL_ADDR in tests/vm/src/upgrade.rs. */
 #define STALL_ADDR 0x5ec000000000ULL
@@ -36,4 +40,16 @@ int BPF_PROG(stall, struct file *file, int ret)
 			return 0;
 	bpf_copy_from_user(&byte, sizeof(byte), (const void *)STALL_ADDR);
 	return 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(pass, struct file *file, int ret)
+{
+	return ret;
+}
+
+SEC("lsm/inode_getattr")
+int BPF_PROG(other_hook, const struct path *path, int ret)
+{
+	return ret;
 }

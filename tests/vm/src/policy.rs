@@ -948,12 +948,10 @@ fn upgrade() -> Outcome {
         })?;
         attach_says(&format!("{NEXT} attach"), "upgraded")?;
         let after = links()?;
-        // Every link was replaced, by a new link with a new program (an
-        // LSM link cannot change its program: the new one is attached
-        // before the old one's pin is replaced).
+        // Every link took a new program in place (BPF_LINK_UPDATE).
         for (hook, (link, prog)) in &before {
             let now = after.get(hook);
-            check(now.is_some_and(|(l, p)| l != link && p != prog), || {
+            check(now.is_some_and(|(l, p)| l == link && p != prog), || {
                 format!("link-{hook}: before {:?}, after {now:?}", (link, prog))
             })?;
         }
@@ -976,7 +974,9 @@ fn upgrade() -> Outcome {
         check(
             !back.contains_key("task_getsid")
                 && back.len() == before.len()
-                && back.keys().all(|h| before.contains_key(h)),
+                && before
+                    .iter()
+                    .all(|(h, (l, _))| back.get(h).is_some_and(|b| b.0 == *l)),
             || format!("after going back: {back:?}; before {before:?}"),
         )?;
         clock_refused(&file)

@@ -1,42 +1,39 @@
-//! secns-policy's upgrade while a task is inside a hook.
+//! secns-policy's upgrade while a task is inside a hook, and the kernel's
+//! `BPF_LINK_UPDATE` of an LSM link that it is built on.
 //!
-//! An LSM link cannot change its program, so `attach` of another version
-//! attaches the new program next to the old one and then detaches the old
-//! one. The kernel patches a detached program out of every trampoline image
-//! still in use, and an image built before the new program came does not
-//! have it: a task inside such an image would run neither. The test holds
-//! a task there for real. `bpf/stall.bpf.c`, a sleepable program on
-//! `file_open` attached after the engine's (so it runs first), makes the
-//! probe `stall-open` fault on a page that a userfaultfd keeps missing; the
+//! `attach` of another version gives each pinned link the new program in
+//! place. The kernel must not let a task that entered the hook before run
+//! neither program: a detached program is patched out of every trampoline
+//! image still in use, a replaced one must not be. The test holds a task
+//! there for real. `bpf/stall.bpf.c`, a sleepable program on `file_open`
+//! attached after the engine's (so it runs first), makes the probe
+//! `stall-open` fault on a page that a userfaultfd keeps missing; the
 //! engine's program, which refuses the file to the probe's namespace, has
-//! yet to run. Then:
-//!
-//! - let go while `attach` waits, the open is refused, the upgrade ends
-//!   with the old program detached, and a namespace created while both
-//!   programs were on `task_secns_init` was not refused;
-//! - held past the wait, the open is still refused, `attach` says the old
-//!   program of `file_open` stays, and the next `attach` detaches it;
-//! - with no trampoline image in `/proc/kallsyms` (`bpf_jit_kallsyms` 0),
-//!   the upgrade is refused before it changes anything.
+//! yet to run. The upgrade ends while the task is held, in the same links,
+//! and the open, once let go, is still refused.
 
-use crate::policy::{
-    attach_says, errno, hooked, links, sh, sh_ok, text, write_policy, NEXT, POLICY,
-};
+use crate::policy::{attach_says, errno, hooked, links, sh_ok, text, write_policy, NEXT, POLICY};
 use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
-use libbpf_rs::Object;
+use libbpf_rs::libbpf_sys as sys_bpf;
+use libbpf_rs::{Link, Object};
 use secns_policy::bpf;
 use secns_policy::engine::PIN_DIR;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub const TESTS: &[Test] = &[Test {
-    name: "secns-policy attach: an upgrade never detaches a program that a task inside the hook has yet to run; held past the wait, the old program stays until the next attach",
-    run: upgrade_under_a_task,
-}];
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "BPF_LINK_UPDATE of an LSM link: the program of the same hook only, BPF_F_REPLACE checked, not one linked already",
+        run: link_update,
+    },
+    Test {
+        name: "secns-policy attach: an upgrade replaces each program in its link while a task is inside the hook, and the task still runs the old one",
+        run: upgrade_under_a_task,
+    },
+];
 
 /// Built by harness/build-userspace, installed by tests/mkinitramfs.
 const STALL_OBJECT: &str = "/usr/lib/secns-vmtest/stall.bpf.o";
@@ -155,6 +152,128 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// The stall object, loaded.
+fn stall_object() -> Result<Object, String> {
+    let bytes = std::fs::read(STALL_OBJECT).map_err(|e| format!("{STALL_OBJECT}: {e}"))?;
+    bpf::load(bpf::open(&bytes, "stall").map_err(err)?, "stall").map_err(err)
+}
+
+/// The program `name` of `obj`.
+fn prog<'o>(obj: &'o Object, name: &str) -> Result<libbpf_rs::ProgramMut<'o>, String> {
+    obj.progs_mut()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| format!("no program {name} in {STALL_OBJECT}"))
+}
+
+/// The kernel's id of a program.
+fn prog_id(prog: &impl AsFd) -> Result<u32, String> {
+    let mut info = sys_bpf::bpf_prog_info::default();
+    let mut len = u32::try_from(std::mem::size_of_val(&info)).map_err(err)?;
+    // SAFETY: `info` is a live structure of `len` bytes, which the kernel
+    // fills within the call.
+    let rc =
+        unsafe { sys_bpf::bpf_prog_get_info_by_fd(prog.as_fd().as_raw_fd(), &mut info, &mut len) };
+    if rc < 0 {
+        return Err(format!("program info: errno {}", -rc));
+    }
+    Ok(info.id)
+}
+
+/// `BPF_LINK_UPDATE` of `link` to `new`, with `BPF_F_REPLACE` and `old`
+/// when given: the kernel's answer.
+fn update(link: &Link, new: &impl AsFd, old: Option<&dyn AsFd>) -> Result<(), i32> {
+    let mut opts = sys_bpf::bpf_link_update_opts {
+        sz: std::mem::size_of::<sys_bpf::bpf_link_update_opts>() as _,
+        ..Default::default()
+    };
+    if let Some(old) = old {
+        opts.flags = sys_bpf::BPF_F_REPLACE;
+        opts.old_prog_fd = old.as_fd().as_raw_fd() as _;
+    }
+    // SAFETY: two live descriptors and an options structure of the size
+    // it says, which libbpf only reads within the call.
+    let rc = unsafe {
+        sys_bpf::bpf_link_update(link.as_fd().as_raw_fd(), new.as_fd().as_raw_fd(), &opts)
+    };
+    if rc < 0 {
+        Err(-rc)
+    } else {
+        Ok(())
+    }
+}
+
+/// The program a link runs, by id.
+fn runs(link: &Link) -> Result<u32, String> {
+    link.info().map(|i| i.prog_id).map_err(err)
+}
+
+/// Expects `got` to be `want` (`Ok` or an errno), for `what`.
+fn answer(what: &str, got: Result<(), i32>, want: Result<(), i32>) -> Outcome {
+    let show = |r: Result<(), i32>| match r {
+        Ok(()) => "ok".to_string(),
+        Err(e) => errno(e),
+    };
+    check(got == want, || {
+        format!("{what}: {:?}, expected {:?}", show(got), show(want))
+    })
+}
+
+fn link_update() -> Outcome {
+    let a = stall_object()?;
+    let b = stall_object()?;
+    let (pass, stall, other) = (
+        prog(&a, "pass")?,
+        prog(&a, "stall")?,
+        prog(&a, "other_hook")?,
+    );
+    let pass_b = prog(&b, "pass")?;
+    let link = pass.attach_lsm().map_err(err)?;
+    let _link_b = pass_b.attach_lsm().map_err(err)?;
+    let (id_pass, id_stall) = (prog_id(&pass)?, prog_id(&stall)?);
+    check(runs(&link)? == id_pass, || {
+        "the link does not run its program".into()
+    })?;
+    answer(
+        "a program of another hook",
+        update(&link, &other, None),
+        Err(libc::EINVAL),
+    )?;
+    answer(
+        "a program another link has on the hook",
+        update(&link, &pass_b, None),
+        Err(libc::EBUSY),
+    )?;
+    answer(
+        "BPF_F_REPLACE naming another program",
+        update(&link, &stall, Some(&stall)),
+        Err(libc::EPERM),
+    )?;
+    check(runs(&link)? == id_pass, || {
+        "a refused update changed the link's program".into()
+    })?;
+    answer(
+        "BPF_F_REPLACE naming the link's program",
+        update(&link, &stall, Some(&pass)),
+        Ok(()),
+    )?;
+    check(runs(&link)? == id_stall, || {
+        format!(
+            "after the update the link runs {}, not {id_stall}",
+            runs(&link).unwrap_or(0)
+        )
+    })?;
+    answer("the program it has", update(&link, &stall, None), Ok(()))?;
+    // Back to the first: a program replaced in a link can be linked again.
+    answer(
+        "the first program again",
+        update(&link, &pass, None),
+        Ok(()),
+    )?;
+    check(runs(&link)? == id_pass, || {
+        "not back to the first program".into()
+    })
+}
+
 fn upgrade_under_a_task() -> Outcome {
     let base = count()?;
     std::fs::write(SECRET, "secret\n").map_err(err)?;
@@ -165,48 +284,32 @@ fn upgrade_under_a_task() -> Outcome {
          {policy}' -- true"
     ))?;
     check(hooked("file_open"), || "no file_open link".to_string())?;
-    // Where the images are not listed, an upgrade is refused, untouched.
-    let before = links()?;
-    sh_ok("echo 0 > /proc/sys/net/core/bpf_jit_kallsyms")?;
-    let refused = sh(&format!("{NEXT} attach"));
-    sh_ok("echo 1 > /proc/sys/net/core/bpf_jit_kallsyms")?;
+    let obj = stall_object()?;
+    held_upgrade(&obj, &policy, NEXT)?;
+    held_upgrade(&obj, &policy, POLICY)?;
+    attach_says(&format!("{POLICY} attach"), "already attached")?;
+    // Links an earlier version left next to the pinned ones are its own.
+    let left = format!("{PIN_DIR}/old-link-file_open");
+    let mut stray = prog(&obj, "pass")?.attach_lsm().map_err(err)?;
+    stray.pin(&left).map_err(err)?;
+    let refused = crate::policy::sh(&format!("{POLICY} attach"));
+    std::fs::remove_file(&left).map_err(|e| format!("{left}: {e}"))?;
     let refused = refused?;
     check(
-        !refused.status.success() && text(&refused.stderr).contains("bpf_jit_kallsyms"),
-        || format!("{NEXT} attach without kallsyms: {refused:?}"),
+        !refused.status.success() && text(&refused.stderr).contains("old-link-file_open"),
+        || format!("{POLICY} attach with {left}: {refused:?}"),
     )?;
-    let after = links()?;
-    check(after == before, || {
-        format!("links before {before:?}, after {after:?}")
-    })?;
-    let bytes = std::fs::read(STALL_OBJECT).map_err(|e| format!("{STALL_OBJECT}: {e}"))?;
-    let obj = bpf::load(bpf::open(&bytes, "stall").map_err(err)?, "stall").map_err(err)?;
-    let old = format!("{PIN_DIR}/old-link-file_open");
-    held_upgrade(&obj, &policy, NEXT, false)?;
-    check(!Path::new(&old).exists(), || {
-        format!("{old} after an upgrade that was let go")
-    })?;
-    held_upgrade(&obj, &policy, POLICY, true)?;
-    check(Path::new(&old).exists(), || {
-        format!("no {old} after an upgrade held past its wait")
-    })?;
-    attach_says(&format!("{POLICY} attach"), "already attached")?;
-    check(!Path::new(&old).exists(), || {
-        format!("{old} after the next attach")
-    })?;
+    drop(stray);
     sys::count_back_to(base, Duration::from_secs(5))
 }
 
 /// Upgrades the engine with `to attach` while the probe is held inside
-/// `file_open`, opening the file its namespace's rules refuse; lets it go
-/// while `attach` waits, or once `attach` returned (`past`).
-fn held_upgrade(obj: &Object, policy: &str, to: &str, past: bool) -> Outcome {
-    let prog = obj
-        .progs_mut()
-        .find(|p| p.section() == "lsm.s/file_open")
-        .ok_or("no lsm.s/file_open program")?;
+/// `file_open`, opening the file its namespace's rules refuse: the attach
+/// ends while the probe is held, every link stays and takes a new program,
+/// and the probe, let go, still runs the old one.
+fn held_upgrade(obj: &Object, policy: &str, to: &str) -> Outcome {
     // Attached after the engine's program, so run before it.
-    let _link = prog.attach_lsm().map_err(err)?;
+    let _link = prog(obj, "stall")?.attach_lsm().map_err(err)?;
     let mut probe = Command::new("/bin/secns")
         .args([
             "run",
@@ -233,52 +336,36 @@ fn held_upgrade(obj: &Object, policy: &str, to: &str, past: bool) -> Outcome {
         let status = probe.wait().map_err(err)?;
         return Err(format!("the probe did not stall: {line:?}, {status}"));
     }
-    let mut attach = Command::new(to)
-        .arg("attach")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{to} attach: {e}"))?;
-    let new = format!("{PIN_DIR}/new-link-file_open");
-    if !past {
-        let start = Instant::now();
-        while !Path::new(&new).exists()
-            && attach.try_wait().map_err(err)?.is_none()
-            && start.elapsed() < Duration::from_secs(60)
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        if Path::new(&new).exists() {
-            // Both versions' task_secns_init run on this one.
-            sh_ok("secns run -- true")?;
-        }
-        stdin.write_all(b"go\n").map_err(err)?;
-    }
-    let attached = attach.wait_with_output().map_err(err)?;
-    if past {
-        stdin.write_all(b"go\n").map_err(err)?;
-    }
+    let before = links();
+    let attached = Command::new(to).arg("attach").output();
+    let after = links();
+    // A namespace created meanwhile meets the new task_secns_init.
+    let created = sh_ok("secns run -- true");
+    stdin.write_all(b"go\n").map_err(err)?;
     line.clear();
     out.read_line(&mut line).map_err(err)?;
     let status = probe.wait().map_err(err)?;
+    let (attached, before, after) = (attached.map_err(err)?, before?, after?);
+    created?;
     let said = text(&attached.stdout);
     check(
         attached.status.success() && said.starts_with("upgraded:"),
         || {
             format!(
-                "{to} attach: {}: {said:?} {:?}",
+                "{to} attach while a task is inside file_open: {}: {said:?} {:?}",
                 attached.status,
                 text(&attached.stderr)
             )
         },
     )?;
-    let kept = said.contains("stay attached") && said.contains("file_open");
-    check(kept == past, || {
-        format!(
-            "{to} attach, let go {}: {said:?}",
-            if past { "after it" } else { "while it waited" }
-        )
-    })?;
+    for (hook, (link, prog)) in &before {
+        let now = after.get(hook);
+        check(
+            now.is_some_and(|(l, p)| l == link && p != prog)
+                || (now.is_none() && hook == "task_getsid"),
+            || format!("link-{hook} before {:?}, after {now:?}", (link, prog)),
+        )?;
+    }
     check(
         line.trim_end() == errno(libc::EACCES) && status.success(),
         || {

@@ -382,11 +382,7 @@ pub enum Attach {
     /// secns-policy, or an attach cut short): they were replaced, or
     /// attached where they were missing, and the maps with every rule
     /// were kept.
-    Upgraded {
-        /// The hooks whose old program stays attached next to the new one
-        /// (see [`attach`]), until a later `attach` detaches it.
-        kept: Vec<String>,
-    },
+    Upgraded,
 }
 
 /// Loads and attaches the engine's programs and pins them with their maps.
@@ -394,15 +390,10 @@ pub enum Attach {
 ///
 /// Idempotent: an engine attached from the same object is left as it is.
 /// An engine attached by another version keeps its maps, and with them
-/// every rule; its programs are replaced hook by hook, the new one attached
-/// before the old one is detached. The old one is detached only once no
-/// task is left in a trampoline image built before the new one came (see
-/// [`drained`]): the kernel patches a detached program out of every image,
-/// so a task in such an image would run neither. Where tasks stay longer
-/// than [`DRAIN`], the old program stays attached next to the new one (a
-/// hook call runs both, and is refused if either refuses) and is detached
-/// by a later `attach`. An engine whose maps have another layout is
-/// refused: it must be detached first.
+/// every rule; its programs are replaced hook by hook, each pinned link
+/// taking the new program in place (`BPF_LINK_UPDATE`, see
+/// [`replace_prog`]). An engine whose maps have another layout is refused:
+/// it must be detached first.
 pub fn attach() -> Result<Attach> {
     check_built()?;
     preflight()?;
@@ -448,7 +439,7 @@ fn pinned_starting(prefix: &str) -> Result<Vec<String>> {
 fn attach_locked() -> Result<Attach> {
     let build = build_stamp();
     let before = pinned_stamp()?;
-    let lingering = retire_old()?;
+    refuse_leftovers()?;
     let mut open = bpf::open(OBJECT, "secns-policy")?;
     let hooks: Vec<String> = open
         .progs()
@@ -486,16 +477,6 @@ fn attach_locked() -> Result<Attach> {
         }
         _ => {}
     }
-    if before.is_some() {
-        check_observable()?;
-    }
-    if !lingering.is_empty() {
-        return fail(format!(
-            "the old programs of {} are still in use since the last upgrade, by a task \
-             inside a hook: attach again once it has left",
-            lingering.join(", ")
-        ));
-    }
     let entries = capacity()?;
     for mut map in open.maps_mut() {
         let name = map.name().to_string_lossy().into_owned();
@@ -528,8 +509,8 @@ fn attach_locked() -> Result<Attach> {
     make_own_mount()?;
     let done = install(&mut obj, &hooks, build);
     match (done, before) {
-        (Ok(_), None) => Ok(Attach::Attached),
-        (Ok(kept), Some(_)) => Ok(Attach::Upgraded { kept }),
+        (Ok(()), None) => Ok(Attach::Attached),
+        (Ok(()), Some(_)) => Ok(Attach::Upgraded),
         (Err(e), None) => {
             // Nothing of value was there: leave nothing half attached.
             remove_pins()?;
@@ -541,10 +522,10 @@ fn attach_locked() -> Result<Attach> {
 }
 
 /// Pins the loaded object's maps where they are not pinned yet, attaches
-/// its programs (replacing the pinned links, pinning the others but those
+/// its programs (into the pinned links, and pinning the others but those
 /// of [`FILE_HOOKS`]), detaches the links of hooks it has no program for,
-/// and stamps the engine. Returns the hooks whose old program was kept.
-fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<Vec<String>> {
+/// and stamps the engine.
+fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<()> {
     // From here on, only the initial namespace reaches the directory.
     let dir = rules::file_id(Path::new(PIN_DIR))?;
     for mut map in obj.maps_mut() {
@@ -558,27 +539,18 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<Vec<String>
     // Once some namespace has file rules, every file hook is attached, the
     // ones this version adds too.
     let files = FILE_HOOKS.iter().any(|h| pin_path(&link_name(h)).exists());
-    let mut swaps = Vec::new();
     for mut prog in obj.progs_mut() {
         let Some(hook) = hook_of(prog.section()).map(str::to_string) else {
             continue;
         };
         let pin = pin_path(&link_name(&hook));
         if pin.exists() {
-            // An LSM link cannot change its program (BPF_LINK_UPDATE is
-            // EINVAL for tracing links): the new program is attached next
-            // to the old one, whose link goes once no task can be in an
-            // image without the new one. (bpffs reserves names with a dot.)
-            let new = pin_path(&format!("new-{}", link_name(&hook)));
-            let _ = std::fs::remove_file(&new);
-            attach_and_pin(&mut prog, &hook, &new)?;
-            swaps.push((hook, new, pin));
+            replace_prog(&prog, &hook, &pin)?;
         } else if files || !FILE_HOOKS.contains(&hook.as_str()) {
             attach_and_pin(&mut prog, &hook, &pin)?;
         }
         // (Else a file hook waits for the first file rules.)
     }
-    let kept = swap(&swaps)?;
     for name in pinned_links()? {
         if !hooks.iter().any(|h| link_name(h) == name) {
             let pin = pin_path(&name);
@@ -598,149 +570,42 @@ fn install(obj: &mut Object, hooks: &[String], build: u64) -> Result<Vec<String>
     };
     engine
         .update(&ENGINE_KEY, &stamp.encode(), MapFlags::ANY)
-        .map_err(bpf_err("cannot write the engine's stamp"))?;
-    Ok(kept)
+        .map_err(bpf_err("cannot write the engine's stamp"))
 }
 
-/// Where an upgrade keeps the old program of `hook` (see [`attach`]).
-fn old_link_name(hook: &str) -> String {
-    format!("old-{}", link_name(hook))
-}
-
-/// Gives each hook of `swaps` (hook, the new link's pin, the old link's
-/// pin) the new link's pin, which detaches the old program, once
-/// [`drained`]; where tasks are still in older images, the old link is
-/// kept at [`old_link_name`] instead. Returns the hooks whose old program
-/// was kept.
-fn swap(swaps: &[(String, PathBuf, PathBuf)]) -> Result<Vec<String>> {
-    let keys = swaps
-        .iter()
-        .map(|(_, new, _)| trampoline_key(new))
-        .collect::<Result<Vec<_>>>()?;
-    let done = drained(&keys)?;
-    let mut kept = Vec::new();
-    for ((hook, new, pin), done) in swaps.iter().zip(done) {
-        if !done {
-            let old = pin_path(&old_link_name(hook));
-            std::fs::rename(pin, &old).or_else(|e| {
-                fail(format!(
-                    "cannot keep {} as {}: {e}",
-                    pin.display(),
-                    old.display()
-                ))
-            })?;
-            kept.push(hook.clone());
-        }
-        std::fs::rename(new, pin).or_else(|e| {
-            fail(format!(
-                "cannot replace {} with {}: {e}",
-                pin.display(),
-                new.display()
-            ))
-        })?;
-    }
-    Ok(kept)
-}
-
-/// Detaches the old programs an upgrade kept, on the hooks [`drained`]
-/// now. Returns the hooks where they must stay.
-fn retire_old() -> Result<Vec<String>> {
-    let olds = pinned_starting(&old_link_name(""))?;
-    let keys = olds
-        .iter()
-        .map(|name| trampoline_key(&pin_path(name)))
-        .collect::<Result<Vec<_>>>()?;
-    let done = drained(&keys)?;
-    let mut lingering = Vec::new();
-    for (name, done) in olds.into_iter().zip(done) {
-        let pin = pin_path(&name);
-        if done {
-            std::fs::remove_file(&pin)
-                .or_else(|e| fail(format!("cannot remove {}: {e}", pin.display())))?;
-        } else if let Some(hook) = name.strip_prefix(&old_link_name("")) {
-            lingering.push(hook.to_string());
-        }
-    }
-    Ok(lingering)
-}
-
-/// The key of the BPF trampoline an LSM link is attached through, as the
-/// kernel computes it for a function of a BTF object
-/// (`bpf_trampoline_compute_key()`) and names each of its images in
-/// `/proc/kallsyms`: `bpf_trampoline_<key>`.
-fn trampoline_key(pin: &Path) -> Result<u64> {
-    let info = libbpf_rs::Link::open(pin)
-        .and_then(|l| l.info())
-        .map_err(bpf_err(format!("cannot read the link {}", pin.display())))?;
-    match info.info {
-        libbpf_rs::query::LinkTypeInfo::Tracing(t) => {
-            Ok((u64::from(t.target_obj_id) << 32) | 0x8000_0000 | u64::from(t.target_btf_id))
-        }
-        _ => fail(format!(
-            "{} is not the link of an LSM program",
-            pin.display()
-        )),
-    }
-}
-
-/// How long [`drained`] waits.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Whether each trampoline of `keys` is down to one image, waiting up to
-/// [`DRAIN`] for all of them.
+/// Gives the link pinned at `pin` the program `prog` (`BPF_LINK_UPDATE`).
 ///
-/// Attaching or detaching a program builds a new image of the hook's
-/// trampoline; the images before it are freed once no task is in them (an
-/// RCU-tasks grace period and a reference count), and until then the
-/// kernel lists them in `/proc/kallsyms`. One image left is the one every
-/// new call enters, which has every attached program: no task runs an
-/// image built before the last attach. None listed (`bpf_jit_kallsyms` off,
-/// or the JIT hardened) proves nothing, and counts as not drained
-/// ([`check_observable`] refuses an upgrade there).
-fn drained(keys: &[u64]) -> Result<Vec<bool>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let start = std::time::Instant::now();
-    loop {
-        let done: Vec<bool> = images(keys)?.iter().map(|&n| n == 1).collect();
-        if done.iter().all(|&d| d) || start.elapsed() >= DRAIN {
-            return Ok(done);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+/// The link keeps its place on the hook, and no hook call runs neither
+/// program: the kernel swaps the program under the hook's trampoline lock,
+/// and a task that entered the hook before runs the old one, which the old
+/// trampoline image holds until no task can be in it.
+fn replace_prog(prog: &libbpf_rs::Program<'_>, hook: &str, pin: &Path) -> Result<()> {
+    let mut link = libbpf_rs::Link::open(pin)
+        .map_err(bpf_err(format!("cannot open the link {}", pin.display())))?;
+    link.update_prog(prog).map_err(bpf_err(format!(
+        "cannot replace the program of lsm/{hook} in its link (BPF_LINK_UPDATE; a \
+         kernel without \"bpf: let BPF_LINK_UPDATE replace the prog of a tracing or \
+         LSM link\" refuses it with EINVAL)"
+    )))
 }
 
-/// How many images of each trampoline of `keys` `/proc/kallsyms` lists.
-fn images(keys: &[u64]) -> Result<Vec<usize>> {
-    let names: Vec<String> = keys.iter().map(|k| format!("bpf_trampoline_{k}")).collect();
-    let symbols = std::fs::read_to_string("/proc/kallsyms")
-        .or_else(|e| fail(format!("cannot read /proc/kallsyms: {e}")))?;
-    let mut images = vec![0usize; names.len()];
-    for name in symbols.lines().filter_map(|l| l.split_whitespace().nth(2)) {
-        if let Some(i) = names.iter().position(|n| n == name) {
-            images[i] += 1;
-        }
+/// Refuses to upgrade over the links an earlier secns-policy left next to
+/// the pinned ones when a task was inside a hook during its upgrade
+/// (`old-link-<hook>`, `new-link-<hook>`): only that version knows when
+/// they may go.
+fn refuse_leftovers() -> Result<()> {
+    let mut left = pinned_starting("old-link-")?;
+    left.extend(pinned_starting("new-link-")?);
+    if left.is_empty() {
+        return Ok(());
     }
-    Ok(images)
-}
-
-/// Refuses an upgrade that could not tell when the old programs may go:
-/// the pinned links' trampoline images must be listed in `/proc/kallsyms`.
-fn check_observable() -> Result<()> {
-    let keys = pinned_links()?
-        .iter()
-        .map(|name| trampoline_key(&pin_path(name)))
-        .collect::<Result<Vec<_>>>()?;
-    if images(&keys)?.contains(&0) {
-        return fail(
-            "/proc/kallsyms lists no BPF trampoline (net.core.bpf_jit_kallsyms is 0, or \
-             net.core.bpf_jit_harden is set): an upgrade needs them to know when a task \
-             inside a hook has left the old programs; set net.core.bpf_jit_kallsyms=1 \
-             and bpf_jit_harden=0, or `secns-policy detach --force` and attach",
-        );
-    }
-    Ok(())
+    left.sort();
+    fail(format!(
+        "{} in {PIN_DIR} were left by an earlier secns-policy's upgrade, a task being \
+         inside a hook: attach with that version once the task has left, or \
+         `secns-policy detach --force` drops the engine with every rule",
+        left.join(", ")
+    ))
 }
 
 /// Attaches `prog` to `lsm/hook` and pins its link at `pin`.

@@ -39,11 +39,10 @@ enum Cmd {
     /// namespaces it is to know are created).
     ///
     /// Running it again changes nothing. Run by another version of
-    /// secns-policy, it upgrades the engine in place: the programs are
-    /// replaced, hook by hook, and the maps, with every rule, are kept. An
-    /// old program is detached once no task is left inside its hook from
-    /// before the new one came (up to 10 s; a later attach detaches those
-    /// still in use), which needs net.core.bpf_jit_kallsyms=1.
+    /// secns-policy, it upgrades the engine in place: each hook's link
+    /// takes the new program (BPF_LINK_UPDATE; a task inside the hook
+    /// finishes with the old one, no call runs neither), and the maps, with
+    /// every rule, are kept.
     Attach,
     /// Give a pending namespace the rules of a policy file, replacing those
     /// it had.
@@ -102,16 +101,9 @@ fn run(cmd: Cmd) -> Result<(), Box<dyn std::error::Error>> {
         Cmd::Attach => match engine::attach()? {
             Attach::Attached => println!("attached: {}", engine::PIN_DIR),
             Attach::Already => println!("already attached: {}", engine::PIN_DIR),
-            Attach::Upgraded { kept } if kept.is_empty() => println!(
+            Attach::Upgraded => println!(
                 "upgraded: {} (programs replaced, rules kept)",
                 engine::PIN_DIR
-            ),
-            Attach::Upgraded { kept } => println!(
-                "upgraded: {} (programs replaced, rules kept; the old programs of {} \
-                 stay attached next to the new ones, a task being inside them: the \
-                 next attach detaches them)",
-                engine::PIN_DIR,
-                kept.join(", ")
             ),
         },
         Cmd::Load { ns, pid, policy } => {
