@@ -132,6 +132,13 @@ pub fn probe(args: &[String]) -> ExitCode {
             }
         }
         ["btrfs-send", path] => crate::policy_files::send(path),
+        ["btrfs-search", dir, ino, marker] => {
+            match crate::policy_files::search(dir, ino, marker) {
+                Ok(said) => println!("{said}"),
+                Err(e) => println!("{}", errno(e)),
+            }
+            return ExitCode::SUCCESS;
+        }
         ["join-ring", pid] => return crate::policy_files::join_ring(pid),
         ["join-mapped", pid, path] => return crate::policy_files::join_mapped(pid, path),
         ["stall-open", path] => crate::upgrade::stall_open(path),
@@ -140,7 +147,7 @@ pub fn probe(args: &[String]) -> ExitCode {
                 "usage: secns-vmtest --probe settime|init|map-by-id|open PATH|signal PID|\
                  link FROM TO|recv-fd SOCKET|obj-get-at DIR NAME|join PID|join-shared PID|\
                  join-ring PID|join-mapped PID PATH|btrfs-snapshot 1|2 FROM DIR NAME|\
-                 btrfs-send PATH|stall-open PATH"
+                 btrfs-send PATH|btrfs-search DIR INO MARKER|stall-open PATH"
             );
             return ExitCode::from(2);
         }

@@ -66,7 +66,7 @@ pub const TESTS: &[Test] = &[
 /// The cases on btrfs (/dev/vda, from tests/run-vm): not on the checker
 /// kernel, which has no btrfs (tests/stress.config).
 pub const BTRFS_TESTS: &[Test] = &[Test {
-    name: "deny-open: on btrfs, a rule holds in its own subvolume however it is mounted, and not for the same inode numbers in other subvolumes and snapshots; inside, no snapshot or send",
+    name: "deny-open: on btrfs, a rule holds in its own subvolume however it is mounted, and not for the same inode numbers in other subvolumes and snapshots; inside, no snapshot, send or tree search",
     run: btrfs_subvolumes,
 }];
 
@@ -324,11 +324,40 @@ struct SendArgs {
     reserved: [u8; 28],
 }
 
-/// The btrfs ioctls the tests make: `_IOW(0x94, nr, struct)`.
+/// `struct btrfs_ioctl_search_key`.
+#[repr(C)]
+#[derive(Default)]
+struct SearchKey {
+    tree_id: u64,
+    min_objectid: u64,
+    max_objectid: u64,
+    min_offset: u64,
+    max_offset: u64,
+    min_transid: u64,
+    max_transid: u64,
+    min_type: u32,
+    max_type: u32,
+    nr_items: u32,
+    unused: u32,
+    unused1: [u64; 4],
+}
+
+/// `struct btrfs_ioctl_search_args`: the key, then the items found.
+#[repr(C)]
+struct SearchArgs {
+    key: SearchKey,
+    buf: [u8; 3992],
+}
+
+/// The btrfs ioctls the tests make: `_IOW(0x94, nr, struct)`, and
+/// `_IOWR(0x94, 17, struct btrfs_ioctl_search_args)`.
 const BTRFS_IOC_SNAP_CREATE: libc::c_ulong = 0x5000_9401;
 const BTRFS_IOC_SUBVOL_CREATE: libc::c_ulong = 0x5000_940e;
 const BTRFS_IOC_SNAP_CREATE_V2: libc::c_ulong = 0x5000_9417;
 const BTRFS_IOC_SEND: libc::c_ulong = 0x4048_9426;
+const BTRFS_IOC_TREE_SEARCH: libc::c_ulong = 0xd000_9411;
+/// `BTRFS_EXTENT_DATA_KEY`: a file's extents, a small file's data inline.
+const BTRFS_EXTENT_DATA_KEY: u32 = 108;
 const BTRFS_SUBVOL_RDONLY: u64 = 1 << 1;
 
 /// How [`subvolume`] makes one.
@@ -428,6 +457,38 @@ pub(crate) fn send(path: &str) -> Result<(), i32> {
     Ok(())
 }
 
+/// `BTRFS_IOC_TREE_SEARCH` in the tree of the subvolume of `dir` for the
+/// extents of inode `ino`: `found` or `missing` as `marker` is in what it
+/// returns or not (a small file's data is inline in its extent item), or
+/// `Err(errno)`.
+pub(crate) fn search(dir: &str, ino: &str, marker: &str) -> Result<&'static str, i32> {
+    let ino: u64 = ino.parse().map_err(|_| libc::EINVAL)?;
+    let dir = std::fs::File::open(dir).map_err(|e| e.raw_os_error().unwrap_or(0))?;
+    let mut args = SearchArgs {
+        key: SearchKey {
+            min_objectid: ino,
+            max_objectid: ino,
+            max_offset: u64::MAX,
+            max_transid: u64::MAX,
+            min_type: BTRFS_EXTENT_DATA_KEY,
+            max_type: BTRFS_EXTENT_DATA_KEY,
+            nr_items: 16,
+            ..SearchKey::default()
+        },
+        buf: [0; 3992],
+    };
+    // SAFETY: `args` is a `struct btrfs_ioctl_search_args`, alive across
+    // the call, which fills its buffer within it.
+    if unsafe { libc::ioctl(dir.as_raw_fd(), BTRFS_IOC_TREE_SEARCH, &mut args) } != 0 {
+        return Err(sys::errno());
+    }
+    let found = args
+        .buf
+        .windows(marker.len())
+        .any(|w| w == marker.as_bytes());
+    Ok(if found { "found" } else { "missing" })
+}
+
 fn btrfs_subvolumes() -> Outcome {
     // tests/run-vm gives each boot an empty btrfs file system on /dev/vda.
     const TOP: &str = "/tmp/dn-btrfs";
@@ -459,6 +520,10 @@ fn btrfs_subvolumes() -> Outcome {
         check(a == c, || {
             format!("subvolumes a and c have root inodes {a} and {c}: nothing would be tested")
         })?;
+        // A small file's data is inline in the tree, once written back.
+        const MARKER: &str = "secns-inline-marker";
+        run(&format!("echo {MARKER} > {TOP}/a/d/m && sync"))?;
+        let m = ino(&format!("{TOP}/a/d/m"))?;
         let toml = format!("deny-open = [\"{TOP}/a/d\", \"{TOP}/a/g\", \"{TOP}/c\"]\n");
         with_held("btrfs", &toml, |pid| {
             let refused = |p: &str| (format!("open {p}"), errno(EACCES));
@@ -489,19 +554,23 @@ fn btrfs_subvolumes() -> Outcome {
             ];
             let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
             probes(pid, &cases)?;
-            // A snapshot's files are new files, and a send stream has a
-            // subvolume's files without opening them: inside, neither, of
-            // any subvolume. The host still makes both.
+            // A snapshot's files are new files, a send stream has a
+            // subvolume's files without opening them, and a tree search
+            // reads a small file's data: inside, none of them, in any
+            // subvolume. The host still can.
             host("ro", Subvolume::SnapshotV2(&format!("{TOP}/a"), true))?;
             on_host(
                 &format!("btrfs-send {TOP}/ro"),
                 "ok",
                 "the host's send of a read-only snapshot",
             )?;
+            let search = format!("btrfs-search {TOP}/a {m} {MARKER}");
+            on_host(&search, "found", "the host's search for a/d/m's data")?;
             let cases = [
                 (format!("btrfs-snapshot 1 {TOP}/b {TOP} in1"), errno(EACCES)),
                 (format!("btrfs-snapshot 2 {TOP}/b {TOP} in2"), errno(EACCES)),
                 (format!("btrfs-send {TOP}/ro"), errno(EACCES)),
+                (search, errno(EACCES)),
             ];
             let cases: Vec<_> = cases.iter().map(|(a, w)| (a.as_str(), w.clone())).collect();
             probes(pid, &cases)

@@ -470,11 +470,13 @@ int BPF_PROG(secns_policy_inode_link, struct dentry *old_dentry,
 }
 
 /*
- * Whether @cmd on @file is a btrfs ioctl that copies or streams a
+ * Whether @cmd on @file is a btrfs ioctl that copies, streams or reads a
  * subvolume's files without opening them (include/uapi/linux/btrfs.h, type
  * 0x94): a snapshot (BTRFS_IOC_SNAP_CREATE 1, BTRFS_IOC_SNAP_CREATE_V2 23),
- * whose files are new files, named by the new subvolume's device, or a
- * send stream (BTRFS_IOC_SEND 38, and its 32-bit form).
+ * whose files are new files, named by the new subvolume's device; a send
+ * stream (BTRFS_IOC_SEND 38, and its 32-bit form); or a tree search
+ * (BTRFS_IOC_TREE_SEARCH and _V2, 17), whose items hold a small file's
+ * data inline.
  */
 static __always_inline int btrfs_copy(struct file *file, unsigned int cmd)
 {
@@ -482,7 +484,8 @@ static __always_inline int btrfs_copy(struct file *file, unsigned int cmd)
 	struct super_block *sb;
 	__u32 nr = cmd & 0xff;
 
-	if (((cmd >> 8) & 0xff) != 0x94 || (nr != 1 && nr != 23 && nr != 38))
+	if (((cmd >> 8) & 0xff) != 0x94 ||
+	    (nr != 1 && nr != 17 && nr != 23 && nr != 38))
 		return 0;
 	sb = inode ? inode->i_sb : NULL;
 	return sb && sb->s_magic == BTRFS_SUPER_MAGIC;
@@ -490,7 +493,8 @@ static __always_inline int btrfs_copy(struct file *file, unsigned int cmd)
 
 /*
  * ... and no namespace with file rules copies them some other way: -EACCES
- * for a btrfs snapshot or send there, as for an open the rules refuse.
+ * for a btrfs snapshot, send or tree search there, as for an open the
+ * rules refuse.
  */
 static __always_inline int copy_check(struct file *file, unsigned int cmd)
 {

@@ -37,8 +37,8 @@
 //! file system is another file, and so is it in another btrfs subvolume or
 //! snapshot (each numbers its inodes on its own; a subvolume's root is
 //! denied by its inode, like a mount's root). A namespace with file rules
-//! makes no btrfs snapshot and no send stream (`EACCES`): either would copy
-//! files without opening them. Through overlayfs, a path in the merged
+//! makes no btrfs snapshot, send stream or tree search (`EACCES`): each
+//! would copy or read files without opening them. Through overlayfs, a path in the merged
 //! view names the merged file, before and after copy-up (its lower and
 //! upper files, reached through their own paths, are other files). The
 //! rules also refuse a denied file received as a descriptor (`SCM_RIGHTS`,
@@ -51,7 +51,9 @@
 //! set up outside acts with the credentials, files and threads registered
 //! there), or while another task shares its descriptor table (`EPERM`).
 //!
-//! Not covered: names longer than 63 bytes (refused at load). Failing
+//! Not covered: names longer than 63 bytes (refused at load), and the
+//! block device under a file system (a namespace that may open its node
+//! reads every file on it: runtimes keep containers from devices). Failing
 //! closed: an inode number reused after the denied file was deleted for
 //! good makes the new file refused.
 //!
