@@ -920,6 +920,25 @@ pub(crate) fn links() -> Result<BTreeMap<String, (u32, u32)>, String> {
     Ok(links)
 }
 
+/// Every link of `before` took a new program in place (`BPF_LINK_UPDATE`):
+/// it is in `after` with the same link id and another program id. Only the
+/// hook `may_go` (one the upgrade drops) may be gone.
+pub(crate) fn relinked(
+    before: &BTreeMap<String, (u32, u32)>,
+    after: &BTreeMap<String, (u32, u32)>,
+    may_go: Option<&str>,
+) -> Outcome {
+    for (hook, (link, prog)) in before {
+        let now = after.get(hook);
+        check(
+            now.is_some_and(|(l, p)| l == link && p != prog)
+                || (now.is_none() && may_go == Some(hook.as_str())),
+            || format!("link-{hook}: before {:?}, after {now:?}", (link, prog)),
+        )?;
+    }
+    Ok(())
+}
+
 /// `command` (a secns-policy's attach) succeeds and prints `says` first.
 pub(crate) fn attach_says(command: &str, says: &str) -> Outcome {
     let out = sh(command)?;
@@ -955,13 +974,7 @@ fn upgrade() -> Outcome {
         })?;
         attach_says(&format!("{NEXT} attach"), "upgraded")?;
         let after = links()?;
-        // Every link took a new program in place (BPF_LINK_UPDATE).
-        for (hook, (link, prog)) in &before {
-            let now = after.get(hook);
-            check(now.is_some_and(|(l, p)| l == link && p != prog), || {
-                format!("link-{hook}: before {:?}, after {now:?}", (link, prog))
-            })?;
-        }
+        relinked(&before, &after, None)?;
         check(
             after.contains_key("task_getsid") && after.len() == before.len() + 1,
             || format!("after the upgrade: {after:?}; before {before:?}"),

@@ -12,7 +12,9 @@
 //! yet to run. The upgrade ends while the task is held, in the same links,
 //! and the open, once let go, is still refused.
 
-use crate::policy::{attach_says, errno, hooked, links, sh_ok, text, write_policy, NEXT, POLICY};
+use crate::policy::{
+    attach_says, errno, hooked, links, relinked, sh_ok, text, write_policy, NEXT, POLICY,
+};
 use crate::sys::{self, count};
 use crate::tap::{check, Outcome, Test};
 use libbpf_rs::libbpf_sys as sys_bpf;
@@ -166,17 +168,10 @@ fn prog<'o>(obj: &'o Object, name: &str) -> Result<libbpf_rs::ProgramMut<'o>, St
 }
 
 /// The kernel's id of a program.
-fn prog_id(prog: &impl AsFd) -> Result<u32, String> {
-    let mut info = sys_bpf::bpf_prog_info::default();
-    let mut len = u32::try_from(std::mem::size_of_val(&info)).map_err(err)?;
-    // SAFETY: `info` is a live structure of `len` bytes, which the kernel
-    // fills within the call.
-    let rc =
-        unsafe { sys_bpf::bpf_prog_get_info_by_fd(prog.as_fd().as_raw_fd(), &mut info, &mut len) };
-    if rc < 0 {
-        return Err(format!("program info: errno {}", -rc));
-    }
-    Ok(info.id)
+fn prog_id(prog: &libbpf_rs::ProgramMut<'_>) -> Result<u32, String> {
+    libbpf_rs::ProgramHandle::try_from(prog)
+        .map(|h| h.id())
+        .map_err(err)
 }
 
 /// `BPF_LINK_UPDATE` of `link` to `new`, with `BPF_F_REPLACE` and `old`
@@ -358,14 +353,7 @@ fn held_upgrade(obj: &Object, policy: &str, to: &str) -> Outcome {
             )
         },
     )?;
-    for (hook, (link, prog)) in &before {
-        let now = after.get(hook);
-        check(
-            now.is_some_and(|(l, p)| l == link && p != prog)
-                || (now.is_none() && hook == "task_getsid"),
-            || format!("link-{hook} before {:?}, after {now:?}", (link, prog)),
-        )?;
-    }
+    relinked(&before, &after, Some("task_getsid"))?;
     check(
         line.trim_end() == errno(libc::EACCES) && status.success(),
         || {
